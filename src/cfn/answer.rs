@@ -1,0 +1,110 @@
+//! Sending the answer: an HTTP PUT of the response body to the ResponseURL,
+//! with no Content-Type (the URL is signed without one), retried with
+//! backoff on connection errors and 5xx until a deadline.
+
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::response::{Outcome, body};
+use super::{Request, ResponseUrl};
+
+#[derive(Debug, Error)]
+pub enum AnswerError {
+    /// The message never contains the URL: reqwest's errors are stripped of
+    /// it before they are formatted.
+    #[error("could not deliver the answer to CloudFormation after {attempts} attempts: {last}")]
+    Undelivered { attempts: u32, last: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Answerer {
+    http: reqwest::Client,
+    first_backoff: Duration,
+    max_attempts: u32,
+}
+
+impl Answerer {
+    pub fn new(http: reqwest::Client) -> Self {
+        Answerer {
+            http,
+            first_backoff: Duration::from_millis(250),
+            max_attempts: 8,
+        }
+    }
+
+    /// A client suited to the answer: short timeouts, no redirects (a
+    /// pre-signed URL never redirects, and following one would hand the
+    /// body to someone else).
+    pub fn default_http() -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+    }
+
+    /// Sends the answer, giving up at `deadline`.
+    pub async fn answer(
+        &self,
+        request: &Request,
+        outcome: &Outcome,
+        deadline: Instant,
+    ) -> Result<(), AnswerError> {
+        let payload = body(request, outcome);
+        self.put(&request.response_url, payload, deadline).await
+    }
+
+    async fn put(
+        &self,
+        url: &ResponseUrl,
+        payload: String,
+        deadline: Instant,
+    ) -> Result<(), AnswerError> {
+        let mut backoff = self.first_backoff;
+        let mut attempts = 0;
+        let mut last = String::from("no attempt was made before the deadline");
+        while attempts < self.max_attempts && Instant::now() < deadline {
+            attempts += 1;
+            let sent = self
+                .http
+                .put(url.expose())
+                .header(reqwest::header::CONTENT_LENGTH, payload.len())
+                .body(payload.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(resp) if resp.status().is_success() => {
+                    info!(
+                        attempts,
+                        status = resp.status().as_u16(),
+                        "answer delivered"
+                    );
+                    return Ok(());
+                }
+                Ok(resp) if resp.status().is_server_error() => {
+                    last = format!("HTTP {}", resp.status().as_u16());
+                }
+                Ok(resp) => {
+                    // 4xx: the URL expired or the body was refused; trying
+                    // again sends the same thing to the same answer.
+                    return Err(AnswerError::Undelivered {
+                        attempts,
+                        last: format!("HTTP {}", resp.status().as_u16()),
+                    });
+                }
+                Err(e) => last = e.without_url().to_string(),
+            }
+            warn!(attempts, error = %last, "answer not delivered, retrying");
+            let now = Instant::now();
+            if now + backoff >= deadline {
+                break;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(4));
+        }
+        Err(AnswerError::Undelivered { attempts, last })
+    }
+}

@@ -1,0 +1,10 @@
+//! CloudFormation's side of the protocol: the request as it arrives, the
+//! response body, and the PUT that answers it.
+
+pub mod answer;
+pub mod request;
+pub mod response;
+
+pub use answer::{AnswerError, Answerer};
+pub use request::{Request, RequestError, ResponseUrl};
+pub use response::{Outcome, Status};

@@ -1,0 +1,178 @@
+//! The custom-resource request, read through `aws_lambda_events`' types and
+//! kept in a form whose Debug output never shows the ResponseURL.
+
+use std::fmt;
+
+use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest as CfnRequest;
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::plan::RequestKind;
+
+/// The pre-signed S3 URL CloudFormation waits on. It is a credential: its
+/// Debug and Display show only the host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResponseUrl(String);
+
+impl ResponseUrl {
+    pub fn new(url: String) -> Self {
+        ResponseUrl(url)
+    }
+
+    /// The full URL, for the one place that sends the answer.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Scheme and host only, safe to log.
+    pub fn redacted(&self) -> String {
+        let without_scheme = self.0.split_once("://").map(|(_, r)| r).unwrap_or("");
+        let host = without_scheme.split(['/', '?']).next().unwrap_or("");
+        format!("https://{host}/<redacted>")
+    }
+}
+
+impl fmt::Debug for ResponseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResponseUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for ResponseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub kind: RequestKind,
+    pub request_id: String,
+    pub response_url: ResponseUrl,
+    pub stack_id: String,
+    pub logical_resource_id: String,
+    pub resource_type: String,
+    /// Absent on Create.
+    pub physical_resource_id: Option<String>,
+    pub properties: Value,
+    pub old_properties: Option<Value>,
+}
+
+#[derive(Debug, Error)]
+pub enum RequestError {
+    /// Enough of the event was readable to answer with FAILED.
+    #[error("the event is not a valid CloudFormation custom resource request: {problem}")]
+    Answerable {
+        problem: String,
+        partial: Box<Request>,
+    },
+    /// No ResponseURL (or not even JSON): there is nobody to answer.
+    #[error("the event is not a CloudFormation custom resource request: {0}")]
+    Unanswerable(String),
+}
+
+impl Request {
+    pub fn parse(event: Value) -> Result<Self, RequestError> {
+        match serde_json::from_value::<CfnRequest>(event.clone()) {
+            Ok(req) => match Self::from_cfn(req) {
+                Some(r) => Ok(r),
+                None => match Self::salvage(&event) {
+                    Some(partial) => Err(RequestError::Answerable {
+                        problem: "unknown RequestType".into(),
+                        partial: Box::new(partial),
+                    }),
+                    None => Err(RequestError::Unanswerable("unknown RequestType".into())),
+                },
+            },
+            Err(e) => {
+                // The library's message may quote the event; keep only the
+                // category so no ResponseURL leaks into logs or Reason.
+                let problem = format!(
+                    "{:?} error at line {} column {}",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                );
+                match Self::salvage(&event) {
+                    Some(partial) => Err(RequestError::Answerable {
+                        problem,
+                        partial: Box::new(partial),
+                    }),
+                    None => Err(RequestError::Unanswerable(problem)),
+                }
+            }
+        }
+    }
+
+    fn from_cfn(req: CfnRequest) -> Option<Self> {
+        Some(match req {
+            CfnRequest::Create(c) => Request {
+                kind: RequestKind::Create,
+                request_id: c.request_id,
+                response_url: ResponseUrl(c.response_url),
+                stack_id: c.stack_id,
+                logical_resource_id: c.logical_resource_id,
+                resource_type: c.resource_type,
+                physical_resource_id: None,
+                properties: c.resource_properties,
+                old_properties: None,
+            },
+            CfnRequest::Update(u) => Request {
+                kind: RequestKind::Update,
+                request_id: u.request_id,
+                response_url: ResponseUrl(u.response_url),
+                stack_id: u.stack_id,
+                logical_resource_id: u.logical_resource_id,
+                resource_type: u.resource_type,
+                physical_resource_id: Some(u.physical_resource_id),
+                properties: u.resource_properties,
+                old_properties: Some(u.old_resource_properties),
+            },
+            CfnRequest::Delete(d) => Request {
+                kind: RequestKind::Delete,
+                request_id: d.request_id,
+                response_url: ResponseUrl(d.response_url),
+                stack_id: d.stack_id,
+                logical_resource_id: d.logical_resource_id,
+                resource_type: d.resource_type,
+                physical_resource_id: Some(d.physical_resource_id),
+                properties: d.resource_properties,
+                old_properties: None,
+            },
+            // `#[non_exhaustive]`: a request type CloudFormation may add later.
+            _ => return None,
+        })
+    }
+
+    /// Reads what an answer needs from an event that failed to parse.
+    fn salvage(event: &Value) -> Option<Request> {
+        let s = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_string);
+        let url = s("ResponseURL")?;
+        Some(Request {
+            kind: match s("RequestType").as_deref() {
+                Some("Create") => RequestKind::Create,
+                Some("Update") => RequestKind::Update,
+                _ => RequestKind::Delete,
+            },
+            request_id: s("RequestId").unwrap_or_default(),
+            response_url: ResponseUrl(url),
+            stack_id: s("StackId").unwrap_or_default(),
+            logical_resource_id: s("LogicalResourceId").unwrap_or_default(),
+            resource_type: s("ResourceType").unwrap_or_default(),
+            physical_resource_id: s("PhysicalResourceId"),
+            properties: event
+                .get("ResourceProperties")
+                .cloned()
+                .unwrap_or(Value::Null),
+            old_properties: event.get("OldResourceProperties").cloned(),
+        })
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            RequestKind::Create => "Create",
+            RequestKind::Update => "Update",
+            RequestKind::Delete => "Delete",
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The invocation: parse the event, run the lifecycle under a deadline,
+//! and answer CloudFormation exactly once, whatever happened.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use thiserror::Error;
+use tokio::time::Instant;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::cfn::{AnswerError, Answerer, Outcome, Request, RequestError, Status};
+use crate::lifecycle::{self, Settings};
+use crate::model::StackIdentity;
+use crate::model::identity::physical_id_for;
+use crate::parts::Clients;
+use crate::plan::RequestKind;
+
+/// How long before Lambda's deadline the work is cut off so that the answer
+/// still goes out.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    NotACustomResourceEvent(RequestError),
+    /// Returned to Lambda so that its retry gives the answer another chance.
+    #[error(transparent)]
+    Unanswered(AnswerError),
+}
+
+#[derive(Clone, Debug)]
+pub struct Handler {
+    clients: Clients,
+    settings: Settings,
+    answerer: Answerer,
+}
+
+impl Handler {
+    pub fn new(clients: Clients, settings: Settings, answerer: Answerer) -> Self {
+        Handler {
+            clients,
+            settings,
+            answerer,
+        }
+    }
+
+    /// Handles one event. `deadline` is Lambda's, from the invocation
+    /// context.
+    pub async fn handle(&self, event: Value, deadline: SystemTime) -> Result<(), HandlerError> {
+        let remaining = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        let now = Instant::now();
+        let work_until = now + remaining.saturating_sub(DEADLINE_MARGIN);
+        // Leave a moment after the answer to return to the runtime.
+        let answer_until = now + remaining.saturating_sub(Duration::from_millis(500));
+
+        let request = match Request::parse(event) {
+            Ok(r) => r,
+            Err(RequestError::Answerable { problem, partial }) => {
+                let outcome = Outcome::failed(
+                    fallback_id(&partial),
+                    format!("the request could not be read: {problem}"),
+                );
+                return self.send(&partial, &outcome, answer_until).await;
+            }
+            Err(e @ RequestError::Unanswerable(_)) => {
+                error!(error = %e, "event ignored: there is no ResponseURL to answer");
+                return Err(HandlerError::NotACustomResourceEvent(e));
+            }
+        };
+        let span = info_span!(
+            "request",
+            stack_id = %request.stack_id,
+            logical_resource_id = %request.logical_resource_id,
+            request_type = request.kind_name(),
+            request_id = %request.request_id,
+        );
+        self.handle_request(request, work_until, answer_until)
+            .instrument(span)
+            .await
+    }
+
+    async fn handle_request(
+        &self,
+        request: Request,
+        work_until: Instant,
+        answer_until: Instant,
+    ) -> Result<(), HandlerError> {
+        info!(response_url = %request.response_url, "request received");
+        let clients = self.clients.clone();
+        let settings = self.settings.clone();
+        let req = request.clone();
+        let mut work = tokio::spawn(
+            async move { lifecycle::run(&clients, &settings, &req).await }.in_current_span(),
+        );
+        let outcome = match tokio::time::timeout_at(work_until, &mut work).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(join)) => {
+                error!(panic = join.is_panic(), "the request's work did not finish");
+                Outcome::failed(
+                    fallback_id(&request),
+                    "internal error in the handler (see its logs); anything created is removed by CloudFormation's rollback Delete",
+                )
+            }
+            Err(_) => {
+                work.abort();
+                warn!("deadline near: answering before Lambda stops the function");
+                Outcome::failed(
+                    fallback_id(&request),
+                    "the handler ran out of time before the setup was finished (an AWS call was too slow); anything created is removed by CloudFormation's rollback Delete",
+                )
+            }
+        };
+        self.send(&request, &outcome, answer_until).await
+    }
+
+    async fn send(
+        &self,
+        request: &Request,
+        outcome: &Outcome,
+        until: Instant,
+    ) -> Result<(), HandlerError> {
+        let status = match outcome.status {
+            Status::Success => "SUCCESS",
+            Status::Failed => "FAILED",
+        };
+        info!(status, physical_id = %outcome.physical_id, reason = %outcome.reason, "answering CloudFormation");
+        self.answerer
+            .answer(request, outcome, until)
+            .await
+            .map_err(|e| {
+                error!(error = %e, "answer not delivered");
+                HandlerError::Unanswered(e)
+            })
+    }
+}
+
+/// The physical id to send when the work did not produce one: on Create the
+/// id the work would have used, so that the rollback Delete finds whatever
+/// was made before the failure.
+fn fallback_id(request: &Request) -> String {
+    match (&request.physical_resource_id, request.kind) {
+        (Some(id), RequestKind::Update | RequestKind::Delete) => id.clone(),
+        _ => StackIdentity::from_stack_id(&request.stack_id)
+            .map(|s| physical_id_for(&s, &request.logical_resource_id, &request.request_id))
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,60 @@
+//! The Lambda entry point: builds the clients once and hands events to the
+//! handler. Everything else lives in the library.
+
+use std::time::Duration;
+
+use bedrock_setup::cfn::Answerer;
+use bedrock_setup::handler::Handler;
+use bedrock_setup::lifecycle::Settings;
+use bedrock_setup::parts::job::AssumeRoleRetry;
+use bedrock_setup::parts::{Clients, sdk_config_loader};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_ansi(false)
+        .without_time()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    let config = sdk_config_loader().load().await;
+    let force_path_style =
+        std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    let clients = Clients::from_sdk_config(&config, force_path_style);
+    let settings = Settings {
+        assume_role_retry: assume_role_retry_from_env(),
+    };
+    let handler = Handler::new(clients, settings, Answerer::new(Answerer::default_http()?));
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handler
+            .handle(event.payload, event.context.deadline())
+            .await
+            .map_err(Error::from)
+    }))
+    .await
+}
+
+/// `ASSUME_ROLE_RETRY_SECONDS` shortens IAM-propagation retries for tests.
+fn assume_role_retry_from_env() -> AssumeRoleRetry {
+    let default = AssumeRoleRetry::default();
+    match std::env::var("ASSUME_ROLE_RETRY_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        Some(secs) => AssumeRoleRetry {
+            total: Duration::from_secs(secs),
+            interval: Duration::from_secs(1).min(Duration::from_secs(secs.max(1))),
+        },
+        None => default,
+    }
+}

@@ -1,0 +1,15 @@
+//! The resource model: properties, validation, identity and names. Pure: no
+//! AWS client is reachable from here.
+
+pub mod error;
+pub mod identity;
+pub mod properties;
+pub mod s3uri;
+
+pub use error::{PropertyError, ValidationErrors};
+pub use identity::{FINGERPRINT_TAG_KEY, OWNER_TAG_KEY, StackIdentity};
+pub use properties::{
+    CustomizationType, EndpointPolicyKind, JobConfig, S3EndpointConfig, SetupProperties, Tag,
+    VpcConfig,
+};
+pub use s3uri::S3Uri;

@@ -1,0 +1,297 @@
+//! The S3 gateway endpoint on the route tables.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    Filter, ResourceType, Tag as Ec2Tag, TagSpecification, VpcEndpoint, VpcEndpointType,
+};
+
+use super::{PartError, aws_error, stale_tag_keys};
+use crate::model::OWNER_TAG_KEY;
+
+#[derive(Debug, Clone)]
+pub struct DesiredEndpoint {
+    pub physical_id: String,
+    pub vpc_id: String,
+    pub service_name: String,
+    pub route_table_ids: Vec<String>,
+    pub policy: String,
+    pub tags: Vec<(String, String)>,
+    /// A setup whose endpoint on this VPC may be taken over (replacement).
+    pub take_over_from: Option<String>,
+    /// Per request, not per setup: EC2 remembers tokens, and a later
+    /// re-creation (after `S3Endpoint.Create` went false and back) must not
+    /// be answered with the deleted endpoint.
+    pub client_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnsuredEndpoint {
+    pub id: String,
+    pub created: bool,
+    /// The setup the endpoint was taken from, when it was handed over.
+    pub taken_from: Option<String>,
+}
+
+fn owner(e: &VpcEndpoint) -> Option<&str> {
+    e.tags()
+        .iter()
+        .find(|t| t.key() == Some(OWNER_TAG_KEY))
+        .and_then(|t| t.value())
+}
+
+/// EC2 reports endpoint states in lower case, which the SDK does not map to
+/// its enum; a deleted endpoint lingers in listings for a while.
+fn is_gone(e: &VpcEndpoint) -> bool {
+    e.state().is_some_and(|s| {
+        let s = s.as_str();
+        s.eq_ignore_ascii_case("deleted")
+            || s.eq_ignore_ascii_case("deleting")
+            || s.eq_ignore_ascii_case("failed")
+            || s.eq_ignore_ascii_case("rejected")
+            || s.eq_ignore_ascii_case("expired")
+    })
+}
+
+fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().collect()))
+        .build()
+}
+
+async fn s3_gateways(
+    ec2: &Client,
+    vpc_id: &str,
+    service: &str,
+) -> Result<Vec<VpcEndpoint>, PartError> {
+    let out = ec2
+        .describe_vpc_endpoints()
+        .filters(filter("vpc-id", [vpc_id.to_string()]))
+        .filters(filter("service-name", [service.to_string()]))
+        .send()
+        .await
+        .map_err(|e| aws_error("ec2:DescribeVpcEndpoints", e))?;
+    Ok(out
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| !is_gone(e))
+        .filter(|e| {
+            e.vpc_endpoint_type()
+                .is_none_or(|t| t.as_str().eq_ignore_ascii_case("gateway"))
+        })
+        .cloned()
+        .collect())
+}
+
+/// Our endpoints, wherever they are.
+pub async fn find_ours(ec2: &Client, physical_id: &str) -> Result<Vec<VpcEndpoint>, PartError> {
+    let out = ec2
+        .describe_vpc_endpoints()
+        .filters(filter(
+            &format!("tag:{OWNER_TAG_KEY}"),
+            [physical_id.to_string()],
+        ))
+        .send()
+        .await
+        .map_err(|e| aws_error("ec2:DescribeVpcEndpoints", e))?;
+    Ok(out
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| !is_gone(e) && owner(e) == Some(physical_id))
+        .cloned()
+        .collect())
+}
+
+fn ec2_tags(tags: &[(String, String)]) -> Vec<Ec2Tag> {
+    tags.iter()
+        .map(|(k, v)| Ec2Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Creates our endpoint, takes one over, or brings ours to the desired
+/// route tables, policy and tags. Fails, naming it, when another S3 gateway
+/// endpoint already serves one of the route tables.
+pub async fn ensure(ec2: &Client, want: &DesiredEndpoint) -> Result<EnsuredEndpoint, PartError> {
+    let gateways = s3_gateways(ec2, &want.vpc_id, &want.service_name).await?;
+    let mut ours = gateways
+        .iter()
+        .find(|e| owner(e) == Some(want.physical_id.as_str()))
+        .cloned();
+    let mut taken_from = None;
+    if ours.is_none()
+        && let Some(old) = &want.take_over_from
+    {
+        ours = gateways
+            .iter()
+            .find(|e| owner(e) == Some(old.as_str()))
+            .cloned();
+        if ours.is_some() {
+            taken_from = Some(old.clone());
+        }
+    }
+    let wanted: BTreeSet<&str> = want.route_table_ids.iter().map(String::as_str).collect();
+    for other in &gateways {
+        if ours
+            .as_ref()
+            .is_some_and(|o| o.vpc_endpoint_id() == other.vpc_endpoint_id())
+        {
+            continue;
+        }
+        let clash: Vec<&str> = other
+            .route_table_ids()
+            .iter()
+            .map(String::as_str)
+            .filter(|r| wanted.contains(r))
+            .collect();
+        if !clash.is_empty() {
+            return Err(PartError::Conflict(format!(
+                "S3Endpoint: route table{} {} already route{} S3 through endpoint '{}', which this resource does not own; a route table takes one S3 gateway endpoint. Set S3Endpoint.Create to false to use the existing endpoint, or choose other S3Endpoint.RouteTableIds",
+                if clash.len() == 1 { "" } else { "s" },
+                clash.join(", "),
+                if clash.len() == 1 { "s" } else { "" },
+                other.vpc_endpoint_id().unwrap_or("?"),
+            )));
+        }
+    }
+    match ours {
+        Some(existing) => {
+            let id = existing.vpc_endpoint_id().unwrap_or_default().to_string();
+            reconcile(ec2, &existing, &id, want).await?;
+            Ok(EnsuredEndpoint {
+                id,
+                created: false,
+                taken_from,
+            })
+        }
+        None => {
+            let out = ec2
+                .create_vpc_endpoint()
+                .vpc_id(&want.vpc_id)
+                .service_name(&want.service_name)
+                .vpc_endpoint_type(VpcEndpointType::Gateway)
+                .set_route_table_ids(Some(want.route_table_ids.clone()))
+                .policy_document(&want.policy)
+                .client_token(&want.client_token)
+                .tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::VpcEndpoint)
+                        .set_tags(Some(ec2_tags(&want.tags)))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| aws_error("ec2:CreateVpcEndpoint", e))?;
+            let id = out
+                .vpc_endpoint()
+                .and_then(|e| e.vpc_endpoint_id())
+                .ok_or_else(|| PartError::Aws {
+                    operation: "ec2:CreateVpcEndpoint",
+                    message: "the response had no endpoint id".into(),
+                    code: None,
+                })?
+                .to_string();
+            Ok(EnsuredEndpoint {
+                id,
+                created: true,
+                taken_from: None,
+            })
+        }
+    }
+}
+
+async fn reconcile(
+    ec2: &Client,
+    existing: &VpcEndpoint,
+    id: &str,
+    want: &DesiredEndpoint,
+) -> Result<(), PartError> {
+    // Tags first: after a takeover the owner tag must move before anything
+    // else, so a failure later leaves the endpoint findable by its new owner.
+    ec2.create_tags()
+        .resources(id)
+        .set_tags(Some(ec2_tags(&want.tags)))
+        .send()
+        .await
+        .map_err(|e| aws_error("ec2:CreateTags", e))?;
+    let stale = stale_tag_keys(existing.tags().iter().filter_map(|t| t.key()), &want.tags);
+    if !stale.is_empty() {
+        ec2.delete_tags()
+            .resources(id)
+            .set_tags(Some(
+                stale
+                    .iter()
+                    .map(|k| Ec2Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| aws_error("ec2:DeleteTags", e))?;
+    }
+    let current: BTreeSet<&str> = existing
+        .route_table_ids()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let wanted: BTreeSet<&str> = want.route_table_ids.iter().map(String::as_str).collect();
+    let add: Vec<String> = wanted.difference(&current).map(|s| s.to_string()).collect();
+    let remove: Vec<String> = current.difference(&wanted).map(|s| s.to_string()).collect();
+    let same_policy = existing
+        .policy_document()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        == serde_json::from_str::<serde_json::Value>(&want.policy).ok();
+    if add.is_empty() && remove.is_empty() && same_policy {
+        return Ok(());
+    }
+    let mut req = ec2.modify_vpc_endpoint().vpc_endpoint_id(id);
+    if !same_policy {
+        req = req.policy_document(&want.policy);
+    }
+    if !add.is_empty() {
+        req = req.set_add_route_table_ids(Some(add));
+    }
+    if !remove.is_empty() {
+        req = req.set_remove_route_table_ids(Some(remove));
+    }
+    req.send()
+        .await
+        .map_err(|e| aws_error("ec2:ModifyVpcEndpoint", e))?;
+    Ok(())
+}
+
+/// Deletes every endpoint that carries our id; returns their ids.
+pub async fn teardown(ec2: &Client, physical_id: &str) -> Result<Vec<String>, PartError> {
+    let ids: Vec<String> = find_ours(ec2, physical_id)
+        .await?
+        .iter()
+        .filter_map(|e| e.vpc_endpoint_id().map(str::to_string))
+        .collect();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let out = ec2
+        .delete_vpc_endpoints()
+        .set_vpc_endpoint_ids(Some(ids.clone()))
+        .send()
+        .await
+        .map_err(|e| aws_error("ec2:DeleteVpcEndpoints", e))?;
+    let failed: Vec<String> = out
+        .unsuccessful()
+        .iter()
+        .filter(|u| {
+            u.error()
+                .and_then(|e| e.code())
+                .is_none_or(|c| !c.contains("NotFound"))
+        })
+        .filter_map(|u| u.resource_id().map(str::to_string))
+        .collect();
+    if !failed.is_empty() {
+        return Err(PartError::Aws {
+            operation: "ec2:DeleteVpcEndpoints",
+            message: format!("could not delete {}", failed.join(", ")),
+            code: None,
+        });
+    }
+    Ok(ids)
+}

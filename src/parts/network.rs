@@ -1,0 +1,142 @@
+//! Read-only VPC lookups: the subnets' VPC and their route tables.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::Filter;
+
+use super::{PartError, aws_error};
+use crate::model::VpcConfig;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpcFacts {
+    pub vpc_id: String,
+    /// The route tables serving the subnets (each subnet's own, or the
+    /// VPC's main table where it has none), sorted.
+    pub subnet_route_tables: Vec<String>,
+}
+
+fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().collect()))
+        .build()
+}
+
+/// Looks up the one VPC the subnets and security groups share.
+pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError> {
+    let subnets = async {
+        ec2.describe_subnets()
+            .set_subnet_ids(Some(vpc.subnet_ids.clone()))
+            .send()
+            .await
+            .map_err(|e| not_found_or(e, "VpcConfig.SubnetIds", "ec2:DescribeSubnets"))
+    };
+    let groups = async {
+        ec2.describe_security_groups()
+            .set_group_ids(Some(vpc.security_group_ids.clone()))
+            .send()
+            .await
+            .map_err(|e| {
+                not_found_or(
+                    e,
+                    "VpcConfig.SecurityGroupIds",
+                    "ec2:DescribeSecurityGroups",
+                )
+            })
+    };
+    let (subnets, groups) = tokio::try_join!(subnets, groups)?;
+    let mut vpcs: Vec<(String, String)> = subnets
+        .subnets()
+        .iter()
+        .map(|s| {
+            (
+                s.subnet_id().unwrap_or_default().to_string(),
+                s.vpc_id().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for id in &vpc.subnet_ids {
+        if !vpcs.iter().any(|(s, _)| s == id) {
+            return Err(PartError::Conflict(format!(
+                "VpcConfig.SubnetIds: subnet '{id}' was not found in this account and region"
+            )));
+        }
+    }
+    vpcs.extend(groups.security_groups().iter().map(|g| {
+        (
+            g.group_id().unwrap_or_default().to_string(),
+            g.vpc_id().unwrap_or_default().to_string(),
+        )
+    }));
+    let distinct: BTreeSet<&str> = vpcs.iter().map(|(_, v)| v.as_str()).collect();
+    if distinct.len() != 1 {
+        let listing: Vec<String> = vpcs.iter().map(|(r, v)| format!("{r} in {v}")).collect();
+        return Err(PartError::Conflict(format!(
+            "VpcConfig: the subnets and security groups must all be in one VPC, but {} (allowed: subnets and groups of a single VPC)",
+            listing.join(", ")
+        )));
+    }
+    let vpc_id = vpcs[0].1.clone();
+    let tables = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", [vpc_id.clone()]))
+        .send()
+        .await
+        .map_err(|e| aws_error("ec2:DescribeRouteTables", e))?;
+    let mut main = None;
+    let mut own: Vec<(String, String)> = Vec::new();
+    for t in tables.route_tables() {
+        let id = t.route_table_id().unwrap_or_default().to_string();
+        for a in t.associations() {
+            if a.main() == Some(true) {
+                main = Some(id.clone());
+            }
+            if let Some(s) = a.subnet_id() {
+                own.push((s.to_string(), id.clone()));
+            }
+        }
+    }
+    let mut result = BTreeSet::new();
+    for subnet in &vpc.subnet_ids {
+        match own.iter().find(|(s, _)| s == subnet) {
+            Some((_, t)) => {
+                result.insert(t.clone());
+            }
+            None => match &main {
+                Some(m) => {
+                    result.insert(m.clone());
+                }
+                None => {
+                    return Err(PartError::Conflict(format!(
+                        "S3Endpoint: subnet '{subnet}' has no route table and VPC '{vpc_id}' has no main route table; give S3Endpoint.RouteTableIds"
+                    )));
+                }
+            },
+        }
+    }
+    Ok(VpcFacts {
+        vpc_id,
+        subnet_route_tables: result.into_iter().collect(),
+    })
+}
+
+fn not_found_or<E>(
+    err: aws_sdk_ec2::error::SdkError<E>,
+    property: &str,
+    op: &'static str,
+) -> PartError
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    use aws_sdk_ec2::error::ProvideErrorMetadata;
+    match err.code() {
+        Some(code) if code.ends_with(".NotFound") || code.ends_with(".Malformed") => {
+            PartError::Conflict(format!(
+                "{property}: {} (allowed: ids that exist in this account and region)",
+                err.message().unwrap_or(code)
+            ))
+        }
+        _ => aws_error(op, err),
+    }
+}

@@ -1,0 +1,293 @@
+//! The service role and its inline policies.
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::operation::get_role::GetRoleError;
+use aws_sdk_iam::types::{Role, Tag as IamTag};
+use futures_util::future::try_join_all;
+
+use super::{PartError, aws_error, owned_tags, stale_tag_keys};
+use crate::model::{FINGERPRINT_TAG_KEY, OWNER_TAG_KEY};
+
+/// What the role should be.
+#[derive(Debug, Clone)]
+pub struct DesiredRole {
+    pub name: String,
+    pub path: String,
+    pub physical_id: String,
+    pub trust_policy: String,
+    pub permissions_boundary: Option<String>,
+    pub tags: Vec<(String, String)>,
+    /// Inline policies by name; `None` means the policy must not exist.
+    pub inline_policies: Vec<(&'static str, Option<String>)>,
+}
+
+impl DesiredRole {
+    pub fn tags_with_fingerprint(
+        user: &[crate::model::Tag],
+        physical_id: &str,
+        fingerprint: &str,
+    ) -> Vec<(String, String)> {
+        let mut tags = owned_tags(user, physical_id);
+        tags.push((FINGERPRINT_TAG_KEY.to_string(), fingerprint.to_string()));
+        tags
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EnsuredRole {
+    pub name: String,
+    pub arn: String,
+    pub created: bool,
+}
+
+fn tag_value<'a>(role: &'a Role, key: &str) -> Option<&'a str> {
+    role.tags()
+        .iter()
+        .find(|t| t.key() == key)
+        .map(|t| t.value())
+}
+
+/// The role, when it exists.
+pub async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(out) => Ok(out.role),
+        Err(e) => match e.into_service_error() {
+            GetRoleError::NoSuchEntityException(_) => Ok(None),
+            other => Err(PartError::Aws {
+                operation: "iam:GetRole",
+                message: other.to_string(),
+                code: aws_sdk_iam::error::ProvideErrorMetadata::code(&other).map(str::to_string),
+            }),
+        },
+    }
+}
+
+/// The replacement fingerprint on the setup's role, when the role is ours.
+pub async fn deployed_fingerprint(
+    iam: &Client,
+    name: &str,
+    physical_id: &str,
+) -> Result<Option<String>, PartError> {
+    Ok(find(iam, name).await?.and_then(|r| {
+        (tag_value(&r, OWNER_TAG_KEY) == Some(physical_id))
+            .then(|| tag_value(&r, FINGERPRINT_TAG_KEY).map(str::to_string))
+            .flatten()
+    }))
+}
+
+fn iam_tags(tags: &[(String, String)]) -> Result<Vec<IamTag>, PartError> {
+    tags.iter()
+        .map(|(k, v)| {
+            IamTag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| PartError::Aws {
+                    operation: "iam:TagRole",
+                    message: e.to_string(),
+                    code: None,
+                })
+        })
+        .collect()
+}
+
+/// Creates the role or brings our existing one to the desired state.
+pub async fn ensure(iam: &Client, want: &DesiredRole) -> Result<EnsuredRole, PartError> {
+    let (role, created) = match find(iam, &want.name).await? {
+        Some(role) => {
+            let owner = tag_value(&role, OWNER_TAG_KEY);
+            if owner != Some(want.physical_id.as_str()) {
+                return Err(PartError::not_ours(
+                    format!("IAM role '{}'", want.name),
+                    owner,
+                    "choose another RoleName or leave it unset",
+                ));
+            }
+            update_existing(iam, &role, want).await?;
+            (role, false)
+        }
+        None => {
+            let mut req = iam
+                .create_role()
+                .role_name(&want.name)
+                .path(&want.path)
+                .assume_role_policy_document(&want.trust_policy)
+                .description(format!(
+                    "Amazon Bedrock model customization service role of {}",
+                    want.physical_id
+                ))
+                .set_tags(Some(iam_tags(&want.tags)?));
+            if let Some(b) = &want.permissions_boundary {
+                req = req.permissions_boundary(b);
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:CreateRole", e))?;
+            let role = out.role.ok_or_else(|| PartError::Aws {
+                operation: "iam:CreateRole",
+                message: "the response had no role".into(),
+                code: None,
+            })?;
+            (role, true)
+        }
+    };
+    put_inline_policies(iam, want).await?;
+    Ok(EnsuredRole {
+        name: role.role_name().to_string(),
+        arn: role.arn().to_string(),
+        created,
+    })
+}
+
+async fn update_existing(iam: &Client, role: &Role, want: &DesiredRole) -> Result<(), PartError> {
+    let trust = async {
+        iam.update_assume_role_policy()
+            .role_name(&want.name)
+            .policy_document(&want.trust_policy)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("iam:UpdateAssumeRolePolicy", e))
+    };
+    let current_boundary = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn());
+    let boundary = async {
+        match (&want.permissions_boundary, current_boundary) {
+            (Some(w), Some(c)) if w == c => Ok(()),
+            (Some(w), _) => iam
+                .put_role_permissions_boundary()
+                .role_name(&want.name)
+                .permissions_boundary(w)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("iam:PutRolePermissionsBoundary", e)),
+            (None, Some(_)) => iam
+                .delete_role_permissions_boundary()
+                .role_name(&want.name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("iam:DeleteRolePermissionsBoundary", e)),
+            (None, None) => Ok(()),
+        }
+    };
+    let stale = stale_tag_keys(role.tags().iter().map(|t| t.key()), &want.tags);
+    let tags = async {
+        iam.tag_role()
+            .role_name(&want.name)
+            .set_tags(Some(iam_tags(&want.tags)?))
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:TagRole", e))?;
+        if !stale.is_empty() {
+            iam.untag_role()
+                .role_name(&want.name)
+                .set_tag_keys(Some(stale.clone()))
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:UntagRole", e))?;
+        }
+        Ok::<(), PartError>(())
+    };
+    tokio::try_join!(trust, boundary, tags)?;
+    Ok(())
+}
+
+async fn put_inline_policies(iam: &Client, want: &DesiredRole) -> Result<(), PartError> {
+    let calls = want.inline_policies.iter().map(|(name, doc)| async move {
+        match doc {
+            Some(doc) => iam
+                .put_role_policy()
+                .role_name(&want.name)
+                .policy_name(*name)
+                .policy_document(doc)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_error("iam:PutRolePolicy", e)),
+            None => delete_inline_policy(iam, &want.name, name).await,
+        }
+    });
+    try_join_all(calls).await.map(|_| ())
+}
+
+async fn delete_inline_policy(iam: &Client, role: &str, policy: &str) -> Result<(), PartError> {
+    match iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(aws_error("iam:DeleteRolePolicy", e)),
+    }
+}
+
+/// What a teardown found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    Deleted,
+    NotFound,
+    /// The name is taken by a role that is not ours: left alone.
+    NotOurs,
+}
+
+/// Deletes our role with its inline policies. A role without our tag is
+/// left alone.
+pub async fn teardown(iam: &Client, name: &str, physical_id: &str) -> Result<Removed, PartError> {
+    let Some(role) = find(iam, name).await? else {
+        return Ok(Removed::NotFound);
+    };
+    if tag_value(&role, OWNER_TAG_KEY) != Some(physical_id) {
+        return Ok(Removed::NotOurs);
+    }
+    let inline = iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:ListRolePolicies", e))?;
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:ListAttachedRolePolicies", e))?;
+    let deletes = inline
+        .policy_names()
+        .iter()
+        .map(|p| delete_inline_policy(iam, name, p));
+    try_join_all(deletes).await?;
+    // Someone may have attached managed policies to our role by hand; the
+    // attachment goes with the role, the policies themselves stay.
+    for p in attached.attached_policies() {
+        if let Some(arn) = p.policy_arn() {
+            iam.detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:DetachRolePolicy", e))?;
+        }
+    }
+    match iam.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(Removed::Deleted),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            Ok(Removed::NotFound)
+        }
+        Err(e) => Err(aws_error("iam:DeleteRole", e)),
+    }
+}

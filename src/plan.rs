@@ -1,0 +1,209 @@
+//! What an event must do, decided without calling AWS.
+
+use serde_json::Value;
+
+use crate::model::identity::{is_our_physical_id, physical_id_for};
+use crate::model::{SetupProperties, StackIdentity, ValidationErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    Create,
+    Update,
+    Delete,
+}
+
+/// The parts of an event the decision needs.
+#[derive(Debug, Clone)]
+pub struct EventFacts<'a> {
+    pub kind: RequestKind,
+    pub stack: &'a StackIdentity,
+    pub logical_id: &'a str,
+    pub request_id: &'a str,
+    /// Absent on Create.
+    pub physical_id: Option<&'a str>,
+    pub properties: &'a Value,
+    /// Update only.
+    pub old_properties: Option<&'a Value>,
+    /// Update only: the fingerprint on the deployed setup's role, when the
+    /// orchestrator found one (see `SetupProperties::replacement_fingerprint`).
+    pub deployed_fingerprint: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Make or adopt every part of the setup under `physical_id`.
+    Ensure(Ensure),
+    /// Remove every part that carries `physical_id`.
+    Teardown {
+        physical_id: String,
+        props: Box<SetupProperties>,
+    },
+    /// Answer SUCCESS without touching anything.
+    Nothing { physical_id: String, why: String },
+    /// Answer FAILED without touching anything.
+    Refuse { physical_id: String, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ensure {
+    pub physical_id: String,
+    pub props: Box<SetupProperties>,
+    pub how: EnsureKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnsureKind {
+    Create,
+    /// Same physical id; the listed properties changed.
+    InPlace {
+        changed: Vec<&'static str>,
+    },
+    /// A new setup; `old_physical_id`'s S3 endpoint is handed over when it
+    /// serves the same VPC.
+    Replace {
+        old_physical_id: String,
+        old_props: Option<Box<SetupProperties>>,
+    },
+}
+
+impl Ensure {
+    /// Whether a failure must remove what this request made (a new setup)
+    /// rather than leave an existing one to CloudFormation's rollback.
+    pub fn is_new_setup(&self) -> bool {
+        !matches!(self.how, EnsureKind::InPlace { .. })
+    }
+}
+
+pub fn decide(e: &EventFacts) -> Decision {
+    match e.kind {
+        RequestKind::Create => {
+            let physical_id = physical_id_for(e.stack, e.logical_id, e.request_id);
+            match SetupProperties::parse(e.properties, e.stack) {
+                Ok(props) => Decision::Ensure(Ensure {
+                    physical_id,
+                    props: Box::new(props),
+                    how: EnsureKind::Create,
+                }),
+                Err(errs) => refuse(physical_id, &errs),
+            }
+        }
+        RequestKind::Update => decide_update(e),
+        RequestKind::Delete => {
+            let physical_id = e.physical_id.unwrap_or_default().to_string();
+            if !is_our_physical_id(e.stack, e.logical_id, &physical_id) {
+                return Decision::Nothing {
+                    why: format!(
+                        "physical id '{physical_id}' was not made by this handler; nothing to delete"
+                    ),
+                    physical_id,
+                };
+            }
+            match SetupProperties::parse(e.properties, e.stack) {
+                Ok(props) => Decision::Teardown {
+                    physical_id,
+                    props: Box::new(props),
+                },
+                // Properties that never validated never created anything:
+                // validation precedes every change.
+                Err(_) => Decision::Nothing {
+                    why: "the properties never passed validation, so nothing was created".into(),
+                    physical_id,
+                },
+            }
+        }
+    }
+}
+
+fn decide_update(e: &EventFacts) -> Decision {
+    let current = e.physical_id.unwrap_or_default().to_string();
+    let new = match SetupProperties::parse(e.properties, e.stack) {
+        Ok(p) => p,
+        Err(errs) => return refuse(current, &errs),
+    };
+    let replacement_id = physical_id_for(e.stack, e.logical_id, e.request_id);
+    if !is_our_physical_id(e.stack, e.logical_id, &current) {
+        // Nothing of ours stands behind a placeholder: make a new setup.
+        return Decision::Ensure(Ensure {
+            physical_id: replacement_id,
+            props: Box::new(new),
+            how: EnsureKind::Create,
+        });
+    }
+    let old = e
+        .old_properties
+        .and_then(|o| SetupProperties::parse(o, e.stack).ok());
+    let target = new.replacement_fingerprint();
+    let replace = match (e.deployed_fingerprint, &old) {
+        // The deployed setup already is what the new properties describe
+        // (e.g. CloudFormation rolling back a failed replacement).
+        (Some(deployed), _) if deployed == target => false,
+        (_, Some(old)) => old.replacement_fingerprint() != target,
+        // Old properties that never validated never changed anything; the
+        // deployed setup is reconciled in place.
+        (_, None) => false,
+    };
+    if !replace {
+        let changed = old
+            .as_ref()
+            .map(|o| new.in_place_changes(o))
+            .unwrap_or_default();
+        return Decision::Ensure(Ensure {
+            physical_id: current,
+            props: Box::new(new),
+            how: EnsureKind::InPlace { changed },
+        });
+    }
+    if let Some(old) = &old {
+        let clashes = fixed_name_clashes(old, &current, &new);
+        if !clashes.is_empty() {
+            return Decision::Refuse {
+                physical_id: current,
+                reason: format!(
+                    "this update replaces the setup, and the old one stays until CloudFormation deletes it, so the fixed name{} {} cannot be reused: change the name or leave it unset",
+                    if clashes.len() == 1 { "" } else { "s" },
+                    clashes.join(", ")
+                ),
+            };
+        }
+    }
+    Decision::Ensure(Ensure {
+        physical_id: replacement_id,
+        props: Box::new(new),
+        how: EnsureKind::Replace {
+            old_physical_id: current,
+            old_props: old.map(Box::new),
+        },
+    })
+}
+
+/// Names the user fixed that a replacement would need while the old setup
+/// still holds them.
+fn fixed_name_clashes(old: &SetupProperties, old_id: &str, new: &SetupProperties) -> Vec<String> {
+    let old_names = old.names(old_id);
+    let mut clashes = Vec::new();
+    if let Some(n) = &new.role_name
+        && *n == old_names.role_name
+    {
+        clashes.push(format!("RoleName '{n}'"));
+    }
+    if let Some(j) = &new.job {
+        if let Some(n) = &j.job_name
+            && old_names.job_name.as_ref() == Some(n)
+        {
+            clashes.push(format!("Job.JobName '{n}'"));
+        }
+        if let Some(n) = &j.custom_model_name
+            && old_names.model_name.as_ref() == Some(n)
+        {
+            clashes.push(format!("Job.CustomModelName '{n}'"));
+        }
+    }
+    clashes
+}
+
+fn refuse(physical_id: String, errs: &ValidationErrors) -> Decision {
+    Decision::Refuse {
+        physical_id,
+        reason: errs.to_string(),
+    }
+}

@@ -1,0 +1,255 @@
+"""The project's local AWS: moto's WSGI app behind a thin wrapper of our own.
+
+The wrapper adds what the tests need and moto 5.2.5 lacks:
+- Bedrock Get* responses carry timestamps like `2026-11-25 20:40:50`, which
+  the Rust SDK refuses; they are rewritten to RFC 3339.
+- Bedrock job and model identifiers given as ARNs are not found by moto;
+  they are reduced to the name (moto's ARNs end in the name).
+- A request log (`GET /_emulator/requests`), so tests count calls.
+- Per-operation fault and delay injection (`POST /_emulator/faults`).
+- Setting a job's status (`POST /_emulator/bedrock/job-status`): moto
+  leaves jobs InProgress forever.
+
+Usage: python moto_wrapper.py [--host 127.0.0.1] [--port 0]
+It prints `PORT <n>` once it listens, so a test never guesses a port.
+"""
+
+import argparse
+import io
+import json
+import logging
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+from werkzeug.serving import make_server
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    create_backend_app,
+)
+
+LOCK = threading.Lock()
+REQUESTS = []
+RULES = []
+
+CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+TIMESTAMP = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?"')
+ARN_IDENTIFIER = re.compile(
+    r"^/(model-customization-jobs|custom-models)/(arn:[^/]+/)([^/]+)(/stop)?$"
+)
+
+BEDROCK_ROUTES = [
+    ("POST", re.compile(r"^/model-customization-jobs$"), "CreateModelCustomizationJob"),
+    ("GET", re.compile(r"^/model-customization-jobs$"), "ListModelCustomizationJobs"),
+    ("GET", re.compile(r"^/model-customization-jobs/[^/]+$"), "GetModelCustomizationJob"),
+    ("POST", re.compile(r"^/model-customization-jobs/[^/]+/stop$"), "StopModelCustomizationJob"),
+    ("GET", re.compile(r"^/custom-models$"), "ListCustomModels"),
+    ("GET", re.compile(r"^/custom-models/[^/]+$"), "GetCustomModel"),
+    ("DELETE", re.compile(r"^/custom-models/[^/]+$"), "DeleteCustomModel"),
+    ("POST", re.compile(r"^/listTagsForResource$"), "ListTagsForResource"),
+    ("POST", re.compile(r"^/tagResource$"), "TagResource"),
+    ("POST", re.compile(r"^/untagResource$"), "UntagResource"),
+]
+
+
+def classify(environ, body):
+    """(service, region, operation) of one request."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    m = CREDENTIAL.search(auth)
+    if m:
+        region, service = m.group(1), m.group(2)
+    elif "X-Amz-Credential" in query:
+        parts = query["X-Amz-Credential"][0].split("/")
+        region, service = (parts[2], parts[3]) if len(parts) > 3 else ("", "s3")
+    else:
+        region, service = "", "unknown"
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "")
+    if service in ("iam", "ec2", "sts"):
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        action = (form.get("Action") or query.get("Action") or ["?"])[0]
+        return service, region, action
+    if service == "s3":
+        if "policy" in query:
+            return service, region, {"GET": "GetBucketPolicy", "PUT": "PutBucketPolicy",
+                                     "DELETE": "DeleteBucketPolicy"}.get(method, method + "BucketPolicy")
+        return service, region, "S3" + method.title()
+    if service == "bedrock":
+        for m_, pattern, op in BEDROCK_ROUTES:
+            if m_ == method and pattern.match(path):
+                return service, region, op
+        return service, region, "Bedrock" + method.title()
+    return service, region, method
+
+
+def error_response(service, kind):
+    """Status, headers and body of an injected error, as each protocol sends it."""
+    if kind == "throttle":
+        codes = {"iam": (400, "Throttling"), "ec2": (503, "RequestLimitExceeded"),
+                 "s3": (503, "SlowDown"), "bedrock": (429, "ThrottlingException")}
+    elif kind == "assume_role":
+        codes = {"bedrock": (400, "ValidationException")}
+    else:
+        codes = {"iam": (500, "ServiceFailure"), "ec2": (500, "InternalError"),
+                 "s3": (500, "InternalError"), "bedrock": (500, "InternalServerException")}
+    status, code = codes.get(service, (500, "InternalError"))
+    message = ("Could not assume provided IAM role. Make sure the role has the proper trust relationship."
+               if kind == "assume_role" else "injected by the test emulator")
+    if service == "bedrock":
+        return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], \
+            json.dumps({"message": message}).encode()
+    if service == "ec2":
+        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+                f"<RequestID>injected</RequestID></Response>")
+    elif service == "s3":
+        body = f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>injected</RequestId></Error>"
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+                f"</Error><RequestId>injected</RequestId></ErrorResponse>")
+    return status, [("Content-Type", "text/xml")], body.encode()
+
+
+def matching_rule(service, operation):
+    """The first rule that applies, consuming one of its uses."""
+    with LOCK:
+        for rule in RULES:
+            if rule.get("service") not in (None, "*", service):
+                continue
+            if rule.get("operation") not in (None, "*", operation):
+                continue
+            if rule.get("skip", 0) > 0:
+                rule["skip"] -= 1
+                continue
+            times = rule.get("times", 1)
+            if times == 0:
+                continue
+            if times > 0:
+                rule["times"] = times - 1
+            return dict(rule)
+    return None
+
+
+def set_job_status(payload):
+    from moto.bedrock.models import bedrock_backends
+
+    backend = bedrock_backends[payload.get("account", "123456789012")][payload.get("region", "us-east-1")]
+    job = backend.model_customization_jobs[payload["job_name"]]
+    job.status = payload["status"]
+
+
+def control(environ, start_response, body):
+    path = environ["PATH_INFO"]
+    method = environ["REQUEST_METHOD"]
+    result = {"ok": True}
+    if path == "/_emulator/requests" and method == "GET":
+        with LOCK:
+            result = list(REQUESTS)
+    elif path == "/_emulator/requests" and method == "DELETE":
+        with LOCK:
+            REQUESTS.clear()
+    elif path == "/_emulator/faults" and method == "POST":
+        rules = json.loads(body or b"{}").get("rules", [])
+        with LOCK:
+            RULES.extend(rules)
+    elif path == "/_emulator/faults" and method == "DELETE":
+        with LOCK:
+            RULES.clear()
+    elif path == "/_emulator/bedrock/job-status" and method == "POST":
+        set_job_status(json.loads(body))
+    elif path == "/_emulator/health":
+        pass
+    else:
+        start_response("404 Not Found", [("Content-Type", "application/json")])
+        return [b'{"ok": false}']
+    data = json.dumps(result).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+class Wrapper:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        if environ.get("PATH_INFO", "").startswith("/_emulator/"):
+            return control(environ, start_response, body)
+
+        m = ARN_IDENTIFIER.match(environ.get("PATH_INFO", ""))
+        if m:
+            environ["PATH_INFO"] = f"/{m.group(1)}/{m.group(3)}{m.group(4) or ''}"
+            environ["RAW_URI"] = environ["REQUEST_URI"] = environ["PATH_INFO"]
+        service, region, operation = classify(environ, body)
+        entry = {"service": service, "region": region, "operation": operation,
+                 "method": environ.get("REQUEST_METHOD"), "at": time.time()}
+        rule = matching_rule(service, operation)
+        if rule is not None:
+            entry["fault"] = rule.get("kind")
+        with LOCK:
+            REQUESTS.append(entry)
+
+        if rule is not None:
+            kind = rule.get("kind")
+            if kind == "delay":
+                time.sleep(rule.get("delay_ms", 100) / 1000.0)
+            elif kind == "drop":
+                sock = environ.get("werkzeug.socket")
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                raise ConnectionAbortedError("connection dropped by the test emulator")
+            else:
+                status, headers, data = error_response(service, kind)
+                headers.append(("Content-Length", str(len(data))))
+                start_response(f"{status} Injected", headers)
+                return [data]
+
+        if service == "bedrock":
+            return self.rewrite_timestamps(environ, start_response)
+        return self.app(environ, start_response)
+
+    def rewrite_timestamps(self, environ, start_response):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        chunks = self.app(environ, capture)
+        try:
+            data = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        data = TIMESTAMP.sub(rb'"\1T\2Z"', data)
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(data))))
+        start_response(captured["status"], headers)
+        return [data]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = Wrapper(DomainDispatcherApplication(create_backend_app))
+    server = make_server(args.host, args.port, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"PORT {server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

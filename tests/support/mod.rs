@@ -1,0 +1,414 @@
+//! The test bed: the emulator (moto behind our wrapper) on a free loopback
+//! port, clients that do not share the handler's code paths, and a VPC with
+//! subnets and buckets to run the handler against.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::types::Filter;
+use aws_sdk_iam::config::Credentials;
+use bedrock_setup::cfn::{Request, ResponseUrl};
+use bedrock_setup::parts::Clients;
+use bedrock_setup::plan::RequestKind;
+use serde_json::{Value, json};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-stack/1f2e3d4c-aaaa-bbbb-cccc-000000000001";
+pub const LOGICAL_ID: &str = "Customization";
+
+pub fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The project virtualenv's Python (made by `make venv`), or `BCS_PYTHON`.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("BCS_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = project_dir().join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run `make venv` (make test does it for you)",
+        p.display()
+    );
+    p
+}
+
+/// One emulator process, stopped when dropped.
+pub struct Emulator {
+    child: Child,
+    pub endpoint: String,
+    http: reqwest::Client,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let mut child = Command::new(python())
+            .arg(project_dir().join("tests/emulator/moto_wrapper.py"))
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the emulator");
+        let stdout = child.stdout.take().expect("emulator stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the emulator's port");
+        let port: u16 = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("emulator did not report a port: {line:?}"));
+        Emulator {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await
+    }
+
+    /// The handler's clients, as `main` builds them (plus the emulator).
+    pub async fn handler_clients(&self) -> Clients {
+        let config = bedrock_setup::parts::sdk_config_loader()
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        Clients::from_sdk_config(&config, true)
+    }
+
+    /// Independent clients for checking state.
+    pub async fn check_clients(&self) -> Clients {
+        Clients::from_sdk_config(&self.sdk_config().await, true)
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.endpoint));
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        let resp = req.send().await.expect("emulator control call");
+        let text = resp.text().await.expect("emulator control body");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    pub async fn add_faults(&self, rules: Value) {
+        self.control(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            Some(json!({ "rules": rules })),
+        )
+        .await;
+    }
+
+    pub async fn clear_faults(&self) {
+        self.control(reqwest::Method::DELETE, "/_emulator/faults", None)
+            .await;
+    }
+
+    /// Every AWS request the emulator saw, oldest first.
+    pub async fn requests(&self) -> Vec<Value> {
+        match self
+            .control(reqwest::Method::GET, "/_emulator/requests", None)
+            .await
+        {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        }
+    }
+
+    pub async fn clear_requests(&self) {
+        self.control(reqwest::Method::DELETE, "/_emulator/requests", None)
+            .await;
+    }
+
+    pub async fn set_job_status(&self, job_name: &str, status: &str) {
+        self.control(
+            reqwest::Method::POST,
+            "/_emulator/bedrock/job-status",
+            Some(json!({ "account": ACCOUNT, "region": REGION, "job_name": job_name, "status": status })),
+        )
+        .await;
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Operations that change state, by the name the emulator logs.
+pub fn is_mutating(op: &str) -> bool {
+    const READ_PREFIXES: [&str; 4] = ["Get", "List", "Describe", "S3Get"];
+    !READ_PREFIXES.iter().any(|p| op.starts_with(p)) && op != "S3Head"
+}
+
+/// A VPC with two subnets (one with its own route table, one on the main
+/// table), a security group and the data buckets.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub vpc_id: String,
+    pub subnets: Vec<String>,
+    pub security_group: String,
+    pub own_route_table: String,
+    pub main_route_table: String,
+    pub training_bucket: String,
+    pub output_bucket: String,
+}
+
+impl Fixture {
+    pub async fn create(emu: &Emulator) -> Fixture {
+        let c = emu.check_clients().await;
+        let vpc = c
+            .ec2
+            .create_vpc()
+            .cidr_block("10.0.0.0/16")
+            .send()
+            .await
+            .expect("vpc");
+        let vpc_id = vpc
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .expect("vpc id")
+            .to_string();
+        let mut subnets = Vec::new();
+        for (i, cidr) in ["10.0.1.0/24", "10.0.2.0/24"].iter().enumerate() {
+            let s = c
+                .ec2
+                .create_subnet()
+                .vpc_id(&vpc_id)
+                .cidr_block(*cidr)
+                .availability_zone(format!("{REGION}{}", ["a", "b"][i]))
+                .send()
+                .await
+                .expect("subnet");
+            subnets.push(
+                s.subnet()
+                    .and_then(|s| s.subnet_id())
+                    .expect("subnet id")
+                    .to_string(),
+            );
+        }
+        let sg = c
+            .ec2
+            .create_security_group()
+            .group_name("bedrock-jobs")
+            .description("jobs")
+            .vpc_id(&vpc_id)
+            .send()
+            .await
+            .expect("sg");
+        let rt = c
+            .ec2
+            .create_route_table()
+            .vpc_id(&vpc_id)
+            .send()
+            .await
+            .expect("rt");
+        let own_route_table = rt
+            .route_table()
+            .and_then(|r| r.route_table_id())
+            .expect("rt id")
+            .to_string();
+        c.ec2
+            .associate_route_table()
+            .route_table_id(&own_route_table)
+            .subnet_id(&subnets[0])
+            .send()
+            .await
+            .expect("associate");
+        let tables = c
+            .ec2
+            .describe_route_tables()
+            .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
+            .filters(
+                Filter::builder()
+                    .name("association.main")
+                    .values("true")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("main table");
+        let main_route_table = tables.route_tables()[0]
+            .route_table_id()
+            .expect("main")
+            .to_string();
+        let training_bucket = "training-bucket".to_string();
+        let output_bucket = "output-bucket".to_string();
+        for b in [&training_bucket, &output_bucket] {
+            c.s3.create_bucket().bucket(b).send().await.expect("bucket");
+        }
+        Fixture {
+            vpc_id,
+            subnets,
+            security_group: sg.group_id().expect("sg id").to_string(),
+            own_route_table,
+            main_route_table,
+            training_bucket,
+            output_bucket,
+        }
+    }
+
+    /// Properties using every part of the setup.
+    pub fn full_properties(&self) -> Value {
+        json!({
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup",
+            "TrainingDataUri": format!("s3://{}/train/data.jsonl", self.training_bucket),
+            "ValidationDataUris": [format!("s3://{}/validation/data.jsonl", self.training_bucket)],
+            "OutputDataUri": format!("s3://{}/output/", self.output_bucket),
+            "KmsKeyArns": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+            "VpcConfig": { "SubnetIds": self.subnets.clone(), "SecurityGroupIds": [self.security_group.clone()] },
+            "S3Endpoint": { "Create": "true", "Policy": "Restricted" },
+            "RestrictOutputBucketToVpc": "true",
+            "Job": {
+                "BaseModelIdentifier": "amazon.titan-text-express-v1",
+                "CustomizationType": "FINE_TUNING",
+                "HyperParameters": { "epochCount": "2", "batchSize": "1", "learningRate": "0.00001" },
+                "CustomModelKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/abcd1234-12ab-34cd-56ef-1234567890ab",
+                "StopJobOnDelete": "true",
+                "DeleteCustomModelOnDelete": "false"
+            },
+            "Tags": [{ "Key": "team", "Value": "ml" }]
+        })
+    }
+}
+
+fn base_request(kind: RequestKind, request_id: &str, properties: Value) -> Request {
+    Request {
+        kind,
+        request_id: request_id.to_string(),
+        response_url: ResponseUrl::new("https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=secret".into()),
+        stack_id: STACK_ID.to_string(),
+        logical_resource_id: LOGICAL_ID.to_string(),
+        resource_type: "Custom::BedrockCustomizationSetup".to_string(),
+        physical_resource_id: None,
+        properties,
+        old_properties: None,
+    }
+}
+
+pub fn create(request_id: &str, properties: Value) -> Request {
+    base_request(RequestKind::Create, request_id, properties)
+}
+
+pub fn update(request_id: &str, physical_id: &str, properties: Value, old: Value) -> Request {
+    let mut r = base_request(RequestKind::Update, request_id, properties);
+    r.physical_resource_id = Some(physical_id.to_string());
+    r.old_properties = Some(old);
+    r
+}
+
+pub fn delete(request_id: &str, physical_id: &str, properties: Value) -> Request {
+    let mut r = base_request(RequestKind::Delete, request_id, properties);
+    r.physical_resource_id = Some(physical_id.to_string());
+    r
+}
+
+/// Short IAM-propagation retries so that failure paths finish quickly.
+pub fn fast_settings() -> bedrock_setup::lifecycle::Settings {
+    bedrock_setup::lifecycle::Settings {
+        assume_role_retry: bedrock_setup::parts::job::AssumeRoleRetry {
+            total: Duration::from_secs(3),
+            interval: Duration::from_millis(200),
+        },
+    }
+}
+
+/// Everything of ours in the emulator, read with independent clients.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub roles: Vec<String>,
+    pub endpoints: Vec<(String, Vec<String>)>,
+    pub bucket_statement_sids: Vec<String>,
+    pub jobs: Vec<(String, String)>,
+    pub models: Vec<String>,
+}
+
+pub async fn inventory(c: &Clients, output_bucket: &str) -> Inventory {
+    let mut inv = Inventory::default();
+    let roles = c.iam.list_roles().send().await.expect("list roles");
+    inv.roles = roles
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_string())
+        .collect();
+    inv.roles.sort();
+    let eps = c
+        .ec2
+        .describe_vpc_endpoints()
+        .send()
+        .await
+        .expect("endpoints");
+    for e in eps.vpc_endpoints() {
+        let state = e
+            .state()
+            .map(|s| s.as_str().to_ascii_lowercase())
+            .unwrap_or_default();
+        if state == "deleted" {
+            continue;
+        }
+        let owner = e
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(bedrock_setup::model::OWNER_TAG_KEY))
+            .and_then(|t| t.value())
+            .unwrap_or("-")
+            .to_string();
+        let mut rts: Vec<String> = e.route_table_ids().to_vec();
+        rts.sort();
+        rts.insert(0, owner);
+        inv.endpoints
+            .push((e.vpc_endpoint_id().unwrap_or_default().to_string(), rts));
+    }
+    inv.endpoints.sort();
+    if let Ok(p) = c.s3.get_bucket_policy().bucket(output_bucket).send().await {
+        let v: Value = serde_json::from_str(p.policy().unwrap_or("{}")).unwrap_or(Value::Null);
+        inv.bucket_statement_sids = v["Statement"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| s["Sid"].as_str().unwrap_or("-").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    let jobs = c
+        .bedrock
+        .list_model_customization_jobs()
+        .send()
+        .await
+        .expect("jobs");
+    for j in jobs.model_customization_job_summaries() {
+        inv.jobs
+            .push((j.job_name().to_string(), j.status().as_str().to_string()));
+    }
+    inv.jobs.sort();
+    let models = c.bedrock.list_custom_models().send().await.expect("models");
+    inv.models = models
+        .model_summaries()
+        .iter()
+        .map(|m| m.model_name().to_string())
+        .collect();
+    inv.models.sort();
+    inv
+}

@@ -89,31 +89,36 @@ pub fn body(request: &Request, outcome: &Outcome) -> String {
     }
     let empty = BTreeMap::new();
     for data in [&outcome.data, &empty] {
-        let overhead = build("", data).len();
-        if overhead + TRUNCATED.len() + 16 > MAX_BODY_BYTES {
-            continue;
-        }
-        // JSON escaping can grow the text; shrink until the body fits.
-        let mut budget = MAX_BODY_BYTES - overhead - TRUNCATED.len();
-        loop {
-            let short = format!("{}{TRUNCATED}", truncate_at_char(&reason, budget));
-            let body = build(&short, data);
-            if body.len() <= MAX_BODY_BYTES || budget == 0 {
-                return body;
+        let fits = |cut: usize| {
+            let body = build(&format!("{}{TRUNCATED}", &reason[..cut]), data);
+            (body.len() <= MAX_BODY_BYTES).then_some(body)
+        };
+        // JSON escaping makes the body's size uneven in the reason's length:
+        // search for the longest prefix that fits.
+        let Some(mut best) = fits(0) else { continue };
+        let (mut lo, mut hi) = (0, reason.len());
+        while lo < hi {
+            let mid = floor_char_boundary(&reason, lo + (hi - lo).div_ceil(2));
+            if mid <= lo {
+                break;
             }
-            budget = budget.saturating_sub((body.len() - MAX_BODY_BYTES).max(1));
+            match fits(mid) {
+                Some(body) => {
+                    best = body;
+                    lo = mid;
+                }
+                None => hi = mid - 1,
+            }
         }
+        return best;
     }
     build("failed; the reason was too long to send", &empty)
 }
 
-fn truncate_at_char(s: &str, max_bytes: usize) -> &str {
-    if s.len() <= max_bytes {
-        return s;
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
     }
-    let mut end = max_bytes;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    i
 }

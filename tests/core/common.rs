@@ -1,0 +1,86 @@
+use bedrock_setup::model::{SetupProperties, StackIdentity, ValidationErrors};
+use serde_json::{Value, json};
+
+pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-stack/1f2e3d4c-aaaa-bbbb-cccc-000000000001";
+
+pub fn stack() -> StackIdentity {
+    StackIdentity::from_stack_id(STACK_ID).expect("stack id")
+}
+
+pub fn minimal() -> Value {
+    json!({
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:setup",
+        "TrainingDataUri": "s3://training-bucket/train.jsonl",
+        "OutputDataUri": "s3://output-bucket/out/"
+    })
+}
+
+pub fn full() -> Value {
+    json!({
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:setup",
+        "TrainingDataUri": "s3://training-bucket/train/data.jsonl",
+        "ValidationDataUris": ["s3://validation-bucket/validation/"],
+        "OutputDataUri": "s3://output-bucket/output/",
+        "RoleName": "my-role",
+        "RolePath": "/bedrock-customization/",
+        "PermissionsBoundaryArn": "arn:aws:iam::123456789012:policy/boundary",
+        "KmsKeyArns": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+        "VpcConfig": { "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"], "SecurityGroupIds": ["sg-0123456789abcdef0"] },
+        "S3Endpoint": { "Create": "true", "RouteTableIds": ["rtb-0123456789abcdef0"], "Policy": "Restricted" },
+        "RestrictOutputBucketToVpc": "true",
+        "Job": {
+            "BaseModelIdentifier": "amazon.titan-text-express-v1",
+            "CustomModelName": "my-model",
+            "JobName": "my-job",
+            "CustomizationType": "FINE_TUNING",
+            "HyperParameters": { "epochCount": "2" },
+            "CustomModelKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/abcd1234-12ab-34cd-56ef-1234567890ab",
+            "StopJobOnDelete": "true",
+            "DeleteCustomModelOnDelete": "false"
+        },
+        "Tags": [{ "Key": "team", "Value": "ml" }]
+    })
+}
+
+pub fn parse(v: &Value) -> Result<SetupProperties, ValidationErrors> {
+    SetupProperties::parse(v, &stack())
+}
+
+pub fn parse_ok(v: &Value) -> SetupProperties {
+    match parse(v) {
+        Ok(p) => p,
+        Err(e) => panic!("expected valid properties, got: {e}"),
+    }
+}
+
+/// Parses, expects failure, and returns the errors.
+pub fn parse_err(v: &Value) -> ValidationErrors {
+    match parse(v) {
+        Ok(p) => panic!("expected a validation error, got {p:?}"),
+        Err(e) => e,
+    }
+}
+
+/// `v` with `path` (dot-separated) set to `value`.
+pub fn with(mut v: Value, path: &str, value: Value) -> Value {
+    let mut cur = &mut v;
+    let parts: Vec<&str> = path.split('.').collect();
+    for p in &parts[..parts.len() - 1] {
+        cur = &mut cur[*p];
+    }
+    cur[parts[parts.len() - 1]] = value;
+    v
+}
+
+/// `v` without `path`.
+pub fn without(mut v: Value, path: &str) -> Value {
+    let mut cur = &mut v;
+    let parts: Vec<&str> = path.split('.').collect();
+    for p in &parts[..parts.len() - 1] {
+        cur = &mut cur[*p];
+    }
+    if let Some(o) = cur.as_object_mut() {
+        o.remove(parts[parts.len() - 1]);
+    }
+    v
+}

@@ -1,0 +1,361 @@
+use bedrock_setup::model::identity::physical_id_for;
+use bedrock_setup::plan::*;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn facts<'a>(
+    kind: RequestKind,
+    pid: Option<&'a str>,
+    props: &'a Value,
+    old: Option<&'a Value>,
+    deployed: Option<&'a str>,
+    stack: &'a bedrock_setup::model::StackIdentity,
+) -> EventFacts<'a> {
+    EventFacts {
+        kind,
+        stack,
+        logical_id: "Customization",
+        request_id: "req-9",
+        physical_id: pid,
+        properties: props,
+        old_properties: old,
+        deployed_fingerprint: deployed,
+    }
+}
+
+fn current_id() -> String {
+    physical_id_for(&stack(), "Customization", "req-1")
+}
+
+fn update(new: &Value, old: &Value) -> Decision {
+    let s = stack();
+    let pid = current_id();
+    decide(&facts(
+        RequestKind::Update,
+        Some(&pid),
+        new,
+        Some(old),
+        None,
+        &s,
+    ))
+}
+
+#[test]
+fn create_makes_a_new_setup_with_a_derived_id() {
+    let s = stack();
+    let props = full();
+    match decide(&facts(RequestKind::Create, None, &props, None, None, &s)) {
+        Decision::Ensure(e) => {
+            assert_eq!(e.how, EnsureKind::Create);
+            assert_eq!(e.physical_id, physical_id_for(&s, "Customization", "req-9"));
+            assert!(e.is_new_setup());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn invalid_create_is_refused_with_the_id_it_would_have() {
+    let s = stack();
+    let props = with(full(), "TrainingDataUri", json!("nope"));
+    match decide(&facts(RequestKind::Create, None, &props, None, None, &s)) {
+        Decision::Refuse {
+            physical_id,
+            reason,
+        } => {
+            assert_eq!(physical_id, physical_id_for(&s, "Customization", "req-9"));
+            assert!(reason.contains("TrainingDataUri"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn in_place_changes_keep_the_id() {
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("Tags", json!([{ "Key": "team", "Value": "other" }]), "Tags"),
+        ("KmsKeyArns", json!([]), "KmsKeyArns"),
+        (
+            "RestrictOutputBucketToVpc",
+            json!("false"),
+            "RestrictOutputBucketToVpc",
+        ),
+        (
+            "PermissionsBoundaryArn",
+            json!("arn:aws:iam::123456789012:policy/other"),
+            "PermissionsBoundaryArn",
+        ),
+        ("S3Endpoint.Policy", json!("FullAccess"), "S3Endpoint"),
+        ("S3Endpoint.Create", json!("false"), "S3Endpoint"),
+        (
+            "Job.DeleteCustomModelOnDelete",
+            json!("true"),
+            "Job.StopJobOnDelete/DeleteCustomModelOnDelete",
+        ),
+    ];
+    for (path, value, label) in cases {
+        let new = with(full(), path, value);
+        match update(&new, &full()) {
+            Decision::Ensure(Ensure {
+                physical_id,
+                how: EnsureKind::InPlace { changed },
+                ..
+            }) => {
+                assert_eq!(physical_id, current_id(), "{path}");
+                assert_eq!(changed, vec![label], "{path}");
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    // Nothing changed at all: still in place, nothing listed.
+    match update(&full(), &full()) {
+        Decision::Ensure(Ensure {
+            how: EnsureKind::InPlace { changed },
+            ..
+        }) => assert!(changed.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn changes_a_job_depends_on_replace_the_setup() {
+    let cases: Vec<(&str, Value)> = vec![
+        ("TrainingDataUri", json!("s3://training-bucket/other.jsonl")),
+        ("ValidationDataUris", json!([])),
+        ("OutputDataUri", json!("s3://output-bucket/elsewhere/")),
+        (
+            "VpcConfig.SecurityGroupIds",
+            json!(["sg-0123456789abcdef1"]),
+        ),
+        ("RoleName", json!("another-role")),
+        ("RolePath", json!("/other/")),
+        ("Job.BaseModelIdentifier", json!("amazon.nova-micro-v1:0")),
+        ("Job.HyperParameters", json!({ "epochCount": "3" })),
+        ("Job.CustomizationType", json!("CONTINUED_PRE_TRAINING")),
+        (
+            "Job.CustomModelKmsKeyArn",
+            json!("arn:aws:kms:us-east-1:123456789012:key/other"),
+        ),
+        ("Job.JobName", json!("another-job")),
+    ];
+    for (path, value) in cases {
+        // Names fixed in `full()` would clash; unset them unless the case
+        // is about that name.
+        let mut old = without(without(full(), "Job.CustomModelName"), "Job.JobName");
+        if path != "RoleName" {
+            old = without(old, "RoleName");
+        }
+        let new = with(old.clone(), path, value);
+        match update(&new, &old) {
+            Decision::Ensure(Ensure {
+                physical_id,
+                how: EnsureKind::Replace {
+                    old_physical_id, ..
+                },
+                ..
+            }) => {
+                assert_ne!(physical_id, current_id(), "{path}");
+                assert_eq!(old_physical_id, current_id());
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn fixed_names_that_a_replacement_would_reuse_are_refused() {
+    let new = with(full(), "Job.HyperParameters", json!({ "epochCount": "3" }));
+    match update(&new, &full()) {
+        Decision::Refuse {
+            physical_id,
+            reason,
+        } => {
+            assert_eq!(physical_id, current_id());
+            for n in [
+                "RoleName 'my-role'",
+                "Job.JobName 'my-job'",
+                "Job.CustomModelName 'my-model'",
+            ] {
+                assert!(reason.contains(n), "{n}: {reason}");
+            }
+            assert!(
+                reason.contains("change the name or leave it unset"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Renaming everything is fine.
+    let renamed = with(
+        with(
+            with(new, "RoleName", json!("r2")),
+            "Job.JobName",
+            json!("j2"),
+        ),
+        "Job.CustomModelName",
+        json!("m2"),
+    );
+    assert!(matches!(
+        update(&renamed, &full()),
+        Decision::Ensure(Ensure {
+            how: EnsureKind::Replace { .. },
+            ..
+        })
+    ));
+}
+
+#[test]
+fn rollback_to_what_is_deployed_is_in_place() {
+    let s = stack();
+    let pid = current_id();
+    let deployed_props = full();
+    let failed_new = with(full(), "Job.HyperParameters", json!({ "epochCount": "3" }));
+    let fp = parse_ok(&deployed_props).replacement_fingerprint();
+    let d = decide(&facts(
+        RequestKind::Update,
+        Some(&pid),
+        &deployed_props,
+        Some(&failed_new),
+        Some(&fp),
+        &s,
+    ));
+    assert!(
+        matches!(
+            d,
+            Decision::Ensure(Ensure {
+                how: EnsureKind::InPlace { .. },
+                ..
+            })
+        ),
+        "{d:?}"
+    );
+    // Without the fingerprint the same event would replace (or refuse).
+    let d = decide(&facts(
+        RequestKind::Update,
+        Some(&pid),
+        &deployed_props,
+        Some(&failed_new),
+        None,
+        &s,
+    ));
+    assert!(
+        !matches!(
+            d,
+            Decision::Ensure(Ensure {
+                how: EnsureKind::InPlace { .. },
+                ..
+            })
+        ),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn update_with_invalid_old_properties_reconciles_in_place() {
+    let old = with(full(), "TrainingDataUri", json!("broken"));
+    assert!(matches!(
+        update(&full(), &old),
+        Decision::Ensure(Ensure {
+            how: EnsureKind::InPlace { .. },
+            ..
+        })
+    ));
+}
+
+#[test]
+fn invalid_update_is_refused_keeping_the_id() {
+    match update(&with(full(), "VpcConfig.SubnetIds", json!([])), &full()) {
+        Decision::Refuse { physical_id, .. } => assert_eq!(physical_id, current_id()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn update_of_a_placeholder_makes_a_new_setup() {
+    let s = stack();
+    let props = full();
+    let d = decide(&facts(
+        RequestKind::Update,
+        Some("demo-stack-Customization-1ABCDEFGHIJK"),
+        &props,
+        Some(&props),
+        None,
+        &s,
+    ));
+    match d {
+        Decision::Ensure(e) => assert_eq!(e.how, EnsureKind::Create),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn delete_decisions() {
+    let s = stack();
+    let pid = current_id();
+    let props = full();
+    assert!(matches!(
+        decide(&facts(
+            RequestKind::Delete,
+            Some(&pid),
+            &props,
+            None,
+            None,
+            &s
+        )),
+        Decision::Teardown { .. }
+    ));
+    match decide(&facts(
+        RequestKind::Delete,
+        Some("demo-stack-Customization-1ABCDEFGHIJK"),
+        &props,
+        None,
+        None,
+        &s,
+    )) {
+        Decision::Nothing { physical_id, why } => {
+            assert_eq!(physical_id, "demo-stack-Customization-1ABCDEFGHIJK");
+            assert!(why.contains("not made by this handler"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let bad = with(full(), "OutputDataUri", json!("x"));
+    assert!(matches!(
+        decide(&facts(
+            RequestKind::Delete,
+            Some(&pid),
+            &bad,
+            None,
+            None,
+            &s
+        )),
+        Decision::Nothing { .. }
+    ));
+}
+
+#[test]
+fn fingerprint_ignores_in_place_properties_only() {
+    let base = parse_ok(&full()).replacement_fingerprint();
+    assert_eq!(
+        base,
+        parse_ok(&with(full(), "Tags", json!([]))).replacement_fingerprint()
+    );
+    assert_eq!(
+        base,
+        parse_ok(&with(full(), "RestrictOutputBucketToVpc", json!("false")))
+            .replacement_fingerprint()
+    );
+    assert_ne!(
+        base,
+        parse_ok(&with(
+            full(),
+            "OutputDataUri",
+            json!("s3://output-bucket/b/")
+        ))
+        .replacement_fingerprint()
+    );
+    assert_ne!(
+        base,
+        parse_ok(&with(full(), "Job.HyperParameters", json!({}))).replacement_fingerprint()
+    );
+}

@@ -124,7 +124,7 @@ async fn full_create_makes_every_part() {
     assert_eq!(inv.endpoints.len(), 1, "{inv:?}");
     let (ep_id, owner_and_tables) = &inv.endpoints[0];
     assert_eq!(&out.data["S3EndpointId"], ep_id);
-    let mut want_tables = vec![fx.main_route_table.clone(), fx.own_route_table.clone()];
+    let mut want_tables = [fx.main_route_table.clone(), fx.own_route_table.clone()];
     want_tables.sort();
     assert_eq!(owner_and_tables[0], pid);
     assert_eq!(owner_and_tables[1..], want_tables[..]);
@@ -195,22 +195,11 @@ impl EndpointPolicy for aws_sdk_ec2::operation::describe_vpc_endpoints::Describe
     }
 }
 
+/// IAM returns documents URL-encoded.
 fn urlencoding_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,6 +47,26 @@ impl Handler {
     /// Handles one event. `deadline` is Lambda's, from the invocation
     /// context.
     pub async fn handle(&self, event: Value, deadline: SystemTime) -> Result<(), HandlerError> {
+        // Boxed: the lifecycle's future is large and deeply nested; on the
+        // heap it neither strains the stack nor the compiler's layout limit.
+        self.handle_with(event, deadline, |clients, settings, req| {
+            Box::pin(async move { lifecycle::run(&clients, &settings, &req).await })
+        })
+        .await
+    }
+
+    /// `handle` with the request's work given: the seam through which tests
+    /// drive the answer path with work that panics or never ends.
+    pub async fn handle_with<W, F>(
+        &self,
+        event: Value,
+        deadline: SystemTime,
+        work: W,
+    ) -> Result<(), HandlerError>
+    where
+        W: FnOnce(Clients, Settings, Request) -> F,
+        F: Future<Output = Outcome> + Send + 'static,
+    {
         let remaining = deadline
             .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO);
@@ -76,24 +96,24 @@ impl Handler {
             request_type = request.kind_name(),
             request_id = %request.request_id,
         );
-        self.handle_request(request, work_until, answer_until)
+        let work = work(self.clients.clone(), self.settings.clone(), request.clone());
+        self.handle_request(request, work, work_until, answer_until)
             .instrument(span)
             .await
     }
 
-    async fn handle_request(
+    async fn handle_request<F>(
         &self,
         request: Request,
+        work: F,
         work_until: Instant,
         answer_until: Instant,
-    ) -> Result<(), HandlerError> {
+    ) -> Result<(), HandlerError>
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
         info!(response_url = %request.response_url, "request received");
-        let clients = self.clients.clone();
-        let settings = self.settings.clone();
-        let req = request.clone();
-        let mut work = tokio::spawn(
-            async move { lifecycle::run(&clients, &settings, &req).await }.in_current_span(),
-        );
+        let mut work = tokio::spawn(work.in_current_span());
         let outcome = match tokio::time::timeout_at(work_until, &mut work).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(join)) => {

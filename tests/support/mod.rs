@@ -3,6 +3,8 @@
 //! subnets and buckets to run the handler against.
 #![allow(dead_code)]
 
+pub mod lambda;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,388 @@
+//! The real bootstrap binary, unmodified, under a fake Lambda Runtime API,
+//! answering a local ResponseURL; plus the panic path in-process.
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use bedrock_setup::cfn::{Answerer, Outcome};
+use bedrock_setup::handler::Handler;
+use bedrock_setup::lifecycle::Settings;
+use serde_json::{Value, json};
+use support::lambda::{FakeRuntime, Function, Reported, ResponseReceiver, SIGNATURE};
+use support::*;
+
+fn bootstrap() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_bootstrap"))
+}
+
+fn event(
+    kind: &str,
+    url: &str,
+    request_id: &str,
+    physical_id: Option<&str>,
+    props: Value,
+) -> Value {
+    let mut e = json!({
+        "RequestType": kind,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup",
+        "ResponseURL": url,
+        "StackId": STACK_ID,
+        "RequestId": request_id,
+        "LogicalResourceId": LOGICAL_ID,
+        "ResourceType": "Custom::BedrockCustomizationSetup",
+        "ResourceProperties": props
+    });
+    if let Some(p) = physical_id {
+        e["PhysicalResourceId"] = json!(p);
+    }
+    e
+}
+
+/// Sends one event and returns its single answer, checking the promises
+/// every answer keeps.
+async fn one_answer(
+    rt: &FakeRuntime,
+    rx: &ResponseReceiver,
+    id: &str,
+    ev: Value,
+    timeout: Duration,
+) -> Value {
+    let before = rx.answers().len();
+    let reported_before = rt.reported().len();
+    rt.invoke(id, ev, timeout);
+    let answers = rx
+        .wait_for(before + 1, timeout + Duration::from_secs(5))
+        .await;
+    assert_eq!(answers.len(), before + 1, "exactly one answer for {id}");
+    let reported = rt
+        .wait_reported(reported_before + 1, Duration::from_secs(5))
+        .await;
+    assert_eq!(reported.last().map(|(i, _)| i.as_str()), Some(id));
+    assert!(
+        matches!(reported.last().map(|(_, r)| r), Some(Reported::Response(_))),
+        "the function returns success to Lambda after answering: {reported:?}"
+    );
+    // No second answer trails the first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rx.answers().len(), before + 1, "a second answer for {id}");
+    let a = &answers[before];
+    assert!(
+        a.content_type.as_deref().is_none_or(str::is_empty),
+        "Content-Type must be empty: {:?}",
+        a.content_type
+    );
+    assert!(a.body.len() <= 4096, "{}", a.body.len());
+    assert!(
+        a.path_and_query.contains(SIGNATURE),
+        "the answer goes to the signed URL"
+    );
+    let body = a.json();
+    assert!(
+        !body["Reason"].as_str().unwrap_or("").is_empty(),
+        "Reason is always set"
+    );
+    body
+}
+
+fn assert_logs_clean(f: &Function) {
+    let logs = f.logs();
+    assert!(!logs.is_empty(), "the function logged nothing");
+    assert!(
+        !logs.contains(SIGNATURE) && !logs.contains("X-Amz-Signature"),
+        "the ResponseURL's query string leaked into logs"
+    );
+    assert!(
+        !logs.contains("X-Amz-Algorithm"),
+        "the ResponseURL leaked into logs"
+    );
+    for line in logs.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_and_delete_succeed_and_bad_events_fail_cleanly() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let rt = FakeRuntime::start().await;
+    let rx = ResponseReceiver::start(0).await;
+    let f = Function::start(bootstrap(), &rt, Some(&emu.endpoint), "create-delete");
+    let t = Duration::from_secs(60);
+
+    let created = one_answer(
+        &rt,
+        &rx,
+        "inv-1",
+        event("Create", &rx.url("c1"), "req-1", None, fx.full_properties()),
+        t,
+    )
+    .await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let pid = created["PhysicalResourceId"]
+        .as_str()
+        .expect("pid")
+        .to_string();
+    for k in [
+        "RoleArn",
+        "RoleName",
+        "VpcId",
+        "S3EndpointId",
+        "JobArn",
+        "JobName",
+        "CustomModelName",
+    ] {
+        assert!(
+            created["Data"][k].as_str().is_some_and(|v| !v.is_empty()),
+            "Data.{k}: {created}"
+        );
+    }
+
+    // Validation failure: FAILED naming the property, no AWS call that changes anything.
+    emu.clear_requests().await;
+    let mut bad = fx.full_properties();
+    bad["Job"]["CustomizationType"] = json!("MAGIC");
+    let refused = one_answer(
+        &rt,
+        &rx,
+        "inv-2",
+        event("Create", &rx.url("c2"), "req-2", None, bad),
+        t,
+    )
+    .await;
+    assert_eq!(refused["Status"], "FAILED");
+    assert!(
+        refused["Reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Job.CustomizationType"),
+        "{refused}"
+    );
+    assert!(
+        refused["PhysicalResourceId"]
+            .as_str()
+            .is_some_and(|p| !p.is_empty())
+    );
+    assert!(
+        emu.requests()
+            .await
+            .iter()
+            .all(|r| !is_mutating(r["operation"].as_str().unwrap_or("")))
+    );
+
+    // Malformed properties and an unknown request type: FAILED, once.
+    let malformed = one_answer(
+        &rt,
+        &rx,
+        "inv-3",
+        event(
+            "Create",
+            &rx.url("c3"),
+            "req-3",
+            None,
+            json!("not an object"),
+        ),
+        t,
+    )
+    .await;
+    assert_eq!(malformed["Status"], "FAILED");
+    assert!(
+        malformed["Reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ResourceProperties"),
+        "{malformed}"
+    );
+    let odd = one_answer(
+        &rt,
+        &rx,
+        "inv-4",
+        event(
+            "Rename",
+            &rx.url("c4"),
+            "req-4",
+            Some(&pid),
+            fx.full_properties(),
+        ),
+        t,
+    )
+    .await;
+    assert_eq!(odd["Status"], "FAILED");
+    assert_eq!(
+        odd["PhysicalResourceId"],
+        pid.as_str(),
+        "the resource keeps its id"
+    );
+
+    // An event with no ResponseURL has nobody to answer: Lambda gets the error.
+    rt.invoke("inv-5", json!({ "hello": "world" }), t);
+    let reported = rt.wait_reported(5, Duration::from_secs(10)).await;
+    assert!(
+        matches!(reported.last(), Some((id, Reported::Error(_))) if id == "inv-5"),
+        "{reported:?}"
+    );
+
+    let deleted = one_answer(
+        &rt,
+        &rx,
+        "inv-6",
+        event(
+            "Delete",
+            &rx.url("d1"),
+            "req-6",
+            Some(&pid),
+            fx.full_properties(),
+        ),
+        t,
+    )
+    .await;
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    let inv = inventory(&emu.check_clients().await, &fx.output_bucket).await;
+    assert!(inv.roles.is_empty() && inv.endpoints.is_empty(), "{inv:?}");
+
+    let logs = f.logs();
+    assert!(
+        logs.contains("\"request_type\":\"Create\"")
+            && logs.contains("\"logical_resource_id\":\"Customization\""),
+        "span fields in logs: {logs}"
+    );
+    assert!(logs.contains(STACK_ID) && logs.contains("\"request_id\":\"req-1\""));
+    assert_logs_clean(&f);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_failure_answers_failed_and_cleans_up() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let rt = FakeRuntime::start().await;
+    let rx = ResponseReceiver::start(0).await;
+    let f = Function::start(bootstrap(), &rt, Some(&emu.endpoint), "aws-failure");
+    emu.add_faults(json!([{ "service": "iam", "operation": "PutRolePolicy", "kind": "error500", "times": -1 }])).await;
+    let a = one_answer(
+        &rt,
+        &rx,
+        "inv-1",
+        event("Create", &rx.url("c1"), "req-1", None, fx.full_properties()),
+        Duration::from_secs(90),
+    )
+    .await;
+    assert_eq!(a["Status"], "FAILED");
+    let reason = a["Reason"].as_str().unwrap_or("");
+    assert!(reason.contains("iam:PutRolePolicy"), "{reason}");
+    assert!(reason.contains("removed again"), "{reason}");
+    let inv = inventory(&emu.check_clients().await, &fx.output_bucket).await;
+    assert!(
+        inv.roles.is_empty()
+            && inv.endpoints.is_empty()
+            && inv.bucket_statement_sids.is_empty()
+            && inv.jobs.is_empty(),
+        "{inv:?}"
+    );
+    assert_logs_clean(&f);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_near_answers_failed_in_time() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let rt = FakeRuntime::start().await;
+    let rx = ResponseReceiver::start(0).await;
+    let f = Function::start(bootstrap(), &rt, Some(&emu.endpoint), "deadline");
+    // One slow IAM call, far longer than the invocation may run.
+    emu.add_faults(json!([{ "service": "iam", "operation": "GetRole", "kind": "delay", "delay_ms": 30000, "times": 1 }])).await;
+    let timeout = Duration::from_secs(9);
+    let started = std::time::Instant::now();
+    let a = one_answer(
+        &rt,
+        &rx,
+        "inv-1",
+        event("Create", &rx.url("c1"), "req-1", None, fx.full_properties()),
+        timeout,
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(a["Status"], "FAILED");
+    assert!(
+        a["Reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ran out of time"),
+        "{a}"
+    );
+    assert!(took < timeout, "answered after the deadline: {took:?}");
+    assert!(
+        took >= timeout - Duration::from_secs(6),
+        "answered too early: {took:?}"
+    );
+    assert!(
+        a["PhysicalResourceId"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("demo-stack-Customization-")),
+        "{a}"
+    );
+    assert_logs_clean(&f);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_is_retried_on_5xx() {
+    let rt = FakeRuntime::start().await;
+    let rx = ResponseReceiver::start(2).await;
+    // No AWS endpoint: a placeholder Delete needs no AWS call.
+    let f = Function::start(bootstrap(), &rt, None, "retry");
+    let a = one_answer(
+        &rt,
+        &rx,
+        "inv-1",
+        event(
+            "Delete",
+            &rx.url("d1"),
+            "req-1",
+            Some("demo-stack-Customization-PLACEHOLDER1"),
+            json!({}),
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(a["Status"], "SUCCESS");
+    assert_eq!(rx.attempts(), 3, "two 503s, then delivered");
+    assert_logs_clean(&f);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_the_work_is_answered_failed() {
+    let rx = ResponseReceiver::start(0).await;
+    let emu_less = bedrock_setup::parts::Clients::from_sdk_config(
+        &aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build(),
+        false,
+    );
+    let handler = Handler::new(
+        emu_less,
+        Settings::default(),
+        Answerer::new(Answerer::default_http().expect("http")),
+    );
+    let ev = event("Create", &rx.url("p1"), "req-1", None, json!({}));
+    let deadline = SystemTime::now() + Duration::from_secs(30);
+    let result = handler
+        .handle_with(ev, deadline, |_, _, _| async {
+            let outcomes: Vec<Outcome> = Vec::new();
+            // An out-of-bounds index: the kind of bug a panic guard is for.
+            outcomes[usize::from(outcomes.is_empty())].clone()
+        })
+        .await;
+    assert!(result.is_ok(), "answered, so Lambda must not retry");
+    let answers = rx.answers();
+    assert_eq!(answers.len(), 1);
+    let body = answers[0].json();
+    assert_eq!(body["Status"], "FAILED");
+    assert!(
+        body["Reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("internal error"),
+        "{body}"
+    );
+}

@@ -8,7 +8,7 @@ use tracing::{info, warn};
 use crate::cfn::{Outcome, Request};
 use crate::model::identity::{bucket_statement_sid, job_client_token};
 use crate::model::{SetupProperties, StackIdentity};
-use crate::parts::endpoint::{DesiredEndpoint, EnsuredEndpoint};
+use crate::parts::endpoint::DesiredEndpoint;
 use crate::parts::job::{AssumeRoleRetry, DesiredJob};
 use crate::parts::role::DesiredRole;
 use crate::parts::{Clients, PartError, bucket_policy, endpoint, job, network, owned_tags, role};
@@ -200,13 +200,19 @@ fn desired_endpoint(
     }
 }
 
-/// What the network side made.
-#[derive(Debug, Default)]
-struct NetworkOutcome {
-    vpc_id: Option<String>,
-    endpoint: Option<EnsuredEndpoint>,
+/// Everything `ensure` reads before it changes anything.
+struct Observed {
+    role: Option<aws_sdk_iam::types::Role>,
+    vpc: Option<network::VpcFacts>,
+    gateways: Vec<aws_sdk_ec2::types::VpcEndpoint>,
+    bucket_policy: Option<Option<String>>,
+    job: Option<job::JobObservation>,
 }
 
+/// Makes or adopts every part of the setup in four steps: observe (every
+/// lookup at once), check (a foreign part or a bad VPC fails here, before
+/// any change), apply (role, endpoint and bucket statement at once), then
+/// submit the job, which needs the role.
 async fn ensure(
     clients: &Clients,
     settings: &Settings,
@@ -224,9 +230,147 @@ async fn ensure(
         } => Some(old_physical_id.clone()),
         _ => None,
     };
+    let sid = bucket_statement_sid(pid);
+    let output_bucket = props.output_data.bucket.as_str();
+    let want_role = desired_role(stack, pid, props, &names.role_name);
+    let job_names = names.job_name.clone().zip(names.model_name.clone());
 
-    let want_role = DesiredRole {
-        name: names.role_name.clone(),
+    // 1. Observe.
+    let observed = {
+        let role = role::find(&clients.iam, &names.role_name);
+        let vpc = async {
+            match &props.vpc {
+                Some(v) => network::lookup(&clients.ec2, v).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let gateways = async {
+            if props.wants_endpoint() {
+                endpoint::s3_gateways(&clients.ec2, &stack.s3_service_name()).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let bucket = async {
+            if props.restrict_output_bucket_to_vpc {
+                bucket_policy::read(&clients.s3, output_bucket)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let job = async {
+            match &job_names {
+                Some((j, m)) => job::observe(&clients.bedrock, j, m).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (role, vpc, gateways, bucket_policy, job) =
+            tokio::try_join!(role, vpc, gateways, bucket, job)?;
+        Observed {
+            role,
+            vpc,
+            gateways,
+            bucket_policy,
+            job,
+        }
+    };
+
+    // 2. Check.
+    role::check_owner(observed.role.as_ref(), &want_role)?;
+    let want_endpoint = match (&observed.vpc, props.wants_endpoint()) {
+        (Some(facts), true) => Some(desired_endpoint(
+            stack,
+            req,
+            pid,
+            props,
+            facts,
+            take_over_from,
+        )),
+        _ => None,
+    };
+    let endpoint_plan = want_endpoint
+        .as_ref()
+        .map(|w| endpoint::resolve(&observed.gateways, w))
+        .transpose()?;
+    let want_job = match (&props.job, &job_names) {
+        (Some(j), Some((job_name, model_name))) => {
+            Some(desired_job(props, j, pid, job_name, model_name))
+        }
+        _ => None,
+    };
+    if let (Some(w), Some(obs)) = (&want_job, &observed.job) {
+        job::check(obs, w)?;
+    }
+
+    // 3. Apply.
+    let role_part = role::apply(&clients.iam, &want_role, observed.role);
+    let endpoint_part = async {
+        match (&want_endpoint, endpoint_plan) {
+            (Some(w), Some(resolved)) => endpoint::apply(&clients.ec2, w, resolved).await.map(Some),
+            _ => {
+                if in_place {
+                    endpoint::teardown(&clients.ec2, pid).await?;
+                }
+                Ok(None)
+            }
+        }
+    };
+    let bucket_part = async {
+        match (&observed.vpc, props.restrict_output_bucket_to_vpc) {
+            (Some(facts), true) => {
+                let statement =
+                    output_bucket_statement(&sid, &stack.partition, output_bucket, &facts.vpc_id);
+                bucket_policy::ensure_statement(
+                    &clients.s3,
+                    output_bucket,
+                    &statement,
+                    observed.bucket_policy.clone(),
+                )
+                .await
+            }
+            _ if in_place => {
+                bucket_policy::remove_statement_by_sid(&clients.s3, output_bucket, &sid)
+                    .await
+                    .map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    };
+    let (role, endpoint, ()) = tokio::try_join!(role_part, endpoint_part, bucket_part)?;
+    info!(role = %role.name, created = role.created, "role ready");
+
+    let mut data = BTreeMap::new();
+    data.insert("RoleArn".to_string(), role.arn.clone());
+    data.insert("RoleName".to_string(), role.name.clone());
+    if let Some(facts) = observed.vpc {
+        data.insert("VpcId".to_string(), facts.vpc_id);
+    }
+    if let Some(e) = endpoint {
+        data.insert("S3EndpointId".to_string(), e.id);
+    }
+
+    // 4. The job.
+    if let (Some(mut want), Some(obs)) = (want_job, observed.job) {
+        want.role_arn = role.arn.clone();
+        let submitted =
+            job::apply(&clients.bedrock, &want, obs, settings.assume_role_retry).await?;
+        data.insert("JobArn".to_string(), submitted.arn);
+        data.insert("JobName".to_string(), want.job_name);
+        data.insert("CustomModelName".to_string(), want.model_name);
+    }
+    Ok(data)
+}
+
+fn desired_role(
+    stack: &StackIdentity,
+    pid: &str,
+    props: &SetupProperties,
+    name: &str,
+) -> DesiredRole {
+    DesiredRole {
+        name: name.to_string(),
         path: props.role_path.clone(),
         physical_id: pid.to_string(),
         trust_policy: policy::trust::trust_policy(stack).to_string(),
@@ -253,92 +397,41 @@ async fn ensure(
                     .map(|v| policy::vpc_access::vpc_access_policy(stack, v).to_string()),
             ),
         ],
-    };
-    let role_part = role::ensure(&clients.iam, &want_role);
-
-    let sid = bucket_statement_sid(pid);
-    let output_bucket = props.output_data.bucket.as_str();
-    let network_part = async {
-        let Some(vpc) = &props.vpc else {
-            return Ok::<_, PartError>(NetworkOutcome::default());
-        };
-        let facts = network::lookup(&clients.ec2, vpc).await?;
-        let endpoint_part = async {
-            if props.wants_endpoint() {
-                let want = desired_endpoint(stack, req, pid, props, &facts, take_over_from.clone());
-                endpoint::ensure(&clients.ec2, &want).await.map(Some)
-            } else {
-                if in_place {
-                    endpoint::teardown(&clients.ec2, pid).await?;
-                }
-                Ok(None)
-            }
-        };
-        let bucket_part = async {
-            if props.restrict_output_bucket_to_vpc {
-                let statement =
-                    output_bucket_statement(&sid, &stack.partition, output_bucket, &facts.vpc_id);
-                bucket_policy::ensure_statement(&clients.s3, output_bucket, &statement).await
-            } else if in_place {
-                bucket_policy::remove_statement_by_sid(&clients.s3, output_bucket, &sid)
-                    .await
-                    .map(|_| ())
-            } else {
-                Ok(())
-            }
-        };
-        let (endpoint, ()) = tokio::try_join!(endpoint_part, bucket_part)?;
-        Ok(NetworkOutcome {
-            vpc_id: Some(facts.vpc_id),
-            endpoint,
-        })
-    };
-
-    let (role, network) = tokio::try_join!(role_part, network_part)?;
-    info!(role = %role.name, created = role.created, "role ready");
-
-    let mut data = BTreeMap::new();
-    data.insert("RoleArn".to_string(), role.arn.clone());
-    data.insert("RoleName".to_string(), role.name.clone());
-    if let Some(v) = network.vpc_id {
-        data.insert("VpcId".to_string(), v);
     }
-    if let Some(e) = network.endpoint {
-        data.insert("S3EndpointId".to_string(), e.id);
+}
+
+/// The job as it will be submitted; the role ARN is filled in once the
+/// role exists.
+fn desired_job(
+    props: &SetupProperties,
+    j: &crate::model::JobConfig,
+    pid: &str,
+    job_name: &str,
+    model_name: &str,
+) -> DesiredJob {
+    DesiredJob {
+        physical_id: pid.to_string(),
+        job_name: job_name.to_string(),
+        model_name: model_name.to_string(),
+        role_arn: String::new(),
+        base_model: j.base_model_identifier.clone(),
+        customization_type: j.customization_type.as_str(),
+        hyper_parameters: j.hyper_parameters.clone(),
+        training_uri: props.training_data.to_string(),
+        validation_uris: props
+            .validation_data
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        output_uri: props.output_data.to_string(),
+        model_kms_key: j.custom_model_kms_key_arn.clone(),
+        vpc: props
+            .vpc
+            .as_ref()
+            .map(|v| (v.subnet_ids.clone(), v.security_group_ids.clone())),
+        tags: owned_tags(&props.tags, pid),
+        client_token: job_client_token(pid),
     }
-    if let (Some(j), Some(job_name), Some(model_name)) =
-        (&props.job, names.job_name, names.model_name)
-    {
-        let want_job = DesiredJob {
-            physical_id: pid.to_string(),
-            job_name: job_name.clone(),
-            model_name: model_name.clone(),
-            role_arn: role.arn.clone(),
-            base_model: j.base_model_identifier.clone(),
-            customization_type: j.customization_type.as_str(),
-            hyper_parameters: j.hyper_parameters.clone(),
-            training_uri: props.training_data.to_string(),
-            validation_uris: props
-                .validation_data
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            output_uri: props.output_data.to_string(),
-            model_kms_key: j.custom_model_kms_key_arn.clone(),
-            vpc: props
-                .vpc
-                .as_ref()
-                .map(|v| (v.subnet_ids.clone(), v.security_group_ids.clone())),
-            tags: owned_tags(&props.tags, pid),
-            client_token: job_client_token(pid),
-        };
-        let submitted =
-            job::ensure(&clients.bedrock, &want_job, settings.assume_role_retry).await?;
-        data.insert("JobArn".to_string(), submitted.arn);
-        data.insert("JobName".to_string(), job_name);
-        data.insert("CustomModelName".to_string(), model_name);
-    }
-    Ok(data)
 }
 
 /// Removes every part carrying `pid`. `after_failure` is the undo of a

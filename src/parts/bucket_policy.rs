@@ -15,7 +15,8 @@ use crate::policy::bucket::{
 
 const ATTEMPTS: u32 = 6;
 
-async fn current(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
+/// The bucket's policy, `None` when it has none.
+pub async fn read(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
     match s3.get_bucket_policy().bucket(bucket).send().await {
         Ok(out) => Ok(out.policy),
         Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
@@ -42,13 +43,19 @@ pub async fn ensure_statement(
     s3: &Client,
     bucket: &str,
     statement: &Value,
+    // The policy as the observe phase read it, saving the first read.
+    observed: Option<Option<String>>,
 ) -> Result<(), PartError> {
     let sid = statement
         .get("Sid")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    let mut observed = observed;
     for attempt in 1..=ATTEMPTS {
-        let existing = current(s3, bucket).await?;
+        let existing = match observed.take() {
+            Some(known) => known,
+            None => read(s3, bucket).await?,
+        };
         if existing
             .as_deref()
             .is_some_and(|p| contains_statement(p, statement))
@@ -64,7 +71,7 @@ pub async fn ensure_statement(
             .send()
             .await
             .map_err(|e| aws_error("s3:PutBucketPolicy", e))?;
-        if current(s3, bucket)
+        if read(s3, bucket)
             .await?
             .as_deref()
             .is_some_and(|p| contains_statement(p, statement))
@@ -87,7 +94,7 @@ pub async fn remove_statement_by_sid(
 ) -> Result<bool, PartError> {
     let mut removed = false;
     for attempt in 1..=ATTEMPTS {
-        let existing = match current(s3, bucket).await {
+        let existing = match read(s3, bucket).await {
             Ok(Some(p)) => p,
             Ok(None) => return Ok(removed),
             // A bucket that is gone holds no statement of ours.
@@ -115,7 +122,7 @@ pub async fn remove_statement_by_sid(
             }
         }
         removed = true;
-        match current(s3, bucket).await {
+        match read(s3, bucket).await {
             Ok(Some(p)) if has_sid(&p, sid) => tokio::time::sleep(pause(attempt, sid)).await,
             Ok(_) | Err(PartError::Conflict(_)) => return Ok(true),
             Err(e) => return Err(e),

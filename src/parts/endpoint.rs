@@ -4,10 +4,10 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    Filter, ResourceType, Tag as Ec2Tag, TagSpecification, VpcEndpoint, VpcEndpointType,
+    ResourceType, Tag as Ec2Tag, TagSpecification, VpcEndpoint, VpcEndpointType,
 };
 
-use super::{PartError, aws_error, stale_tag_keys};
+use super::{PartError, aws_error, ec2_filter, stale_tag_keys};
 use crate::model::OWNER_TAG_KEY;
 
 #[derive(Debug, Clone)]
@@ -54,22 +54,12 @@ fn is_gone(e: &VpcEndpoint) -> bool {
     })
 }
 
-fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().collect()))
-        .build()
-}
-
-async fn s3_gateways(
-    ec2: &Client,
-    vpc_id: &str,
-    service: &str,
-) -> Result<Vec<VpcEndpoint>, PartError> {
+/// The S3 gateway endpoints of the region (all VPCs): read in the first
+/// round trip, before the VPC id is known, and narrowed by `resolve`.
+pub async fn s3_gateways(ec2: &Client, service: &str) -> Result<Vec<VpcEndpoint>, PartError> {
     let out = ec2
         .describe_vpc_endpoints()
-        .filters(filter("vpc-id", [vpc_id.to_string()]))
-        .filters(filter("service-name", [service.to_string()]))
+        .filters(ec2_filter("service-name", [service.to_string()]))
         .send()
         .await
         .map_err(|e| aws_error("ec2:DescribeVpcEndpoints", e))?;
@@ -89,7 +79,7 @@ async fn s3_gateways(
 pub async fn find_ours(ec2: &Client, physical_id: &str) -> Result<Vec<VpcEndpoint>, PartError> {
     let out = ec2
         .describe_vpc_endpoints()
-        .filters(filter(
+        .filters(ec2_filter(
             &format!("tag:{OWNER_TAG_KEY}"),
             [physical_id.to_string()],
         ))
@@ -110,30 +100,42 @@ fn ec2_tags(tags: &[(String, String)]) -> Vec<Ec2Tag> {
         .collect()
 }
 
-/// Creates our endpoint, takes one over, or brings ours to the desired
-/// route tables, policy and tags. Fails, naming it, when another S3 gateway
-/// endpoint already serves one of the route tables.
-pub async fn ensure(ec2: &Client, want: &DesiredEndpoint) -> Result<EnsuredEndpoint, PartError> {
-    let gateways = s3_gateways(ec2, &want.vpc_id, &want.service_name).await?;
-    let mut ours = gateways
+/// What `apply` will do: bring an existing endpoint (ours, or one taken
+/// over) to the desired state, or create one.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    existing: Option<VpcEndpoint>,
+    taken_from: Option<String>,
+}
+
+/// Decides, from the region's S3 gateway endpoints, which one is ours (or
+/// ours to take over), and fails naming it when another S3 gateway endpoint
+/// already serves one of the route tables. Changes nothing.
+pub fn resolve(gateways: &[VpcEndpoint], want: &DesiredEndpoint) -> Result<Resolved, PartError> {
+    let in_vpc: Vec<&VpcEndpoint> = gateways
         .iter()
-        .find(|e| owner(e) == Some(want.physical_id.as_str()))
-        .cloned();
-    let mut taken_from = None;
-    if ours.is_none()
-        && let Some(old) = &want.take_over_from
-    {
-        ours = gateways
+        .filter(|e| e.vpc_id() == Some(want.vpc_id.as_str()))
+        .collect();
+    let owned_by = |id: &str| {
+        in_vpc
             .iter()
-            .find(|e| owner(e) == Some(old.as_str()))
-            .cloned();
-        if ours.is_some() {
-            taken_from = Some(old.clone());
-        }
-    }
+            .find(|e| owner(e) == Some(id))
+            .map(|e| (*e).clone())
+    };
+    let (existing, taken_from) = match owned_by(&want.physical_id) {
+        Some(e) => (Some(e), None),
+        None => match want
+            .take_over_from
+            .as_deref()
+            .and_then(|old| owned_by(old).map(|e| (e, old)))
+        {
+            Some((e, old)) => (Some(e), Some(old.to_string())),
+            None => (None, None),
+        },
+    };
     let wanted: BTreeSet<&str> = want.route_table_ids.iter().map(String::as_str).collect();
-    for other in &gateways {
-        if ours
+    for other in &in_vpc {
+        if existing
             .as_ref()
             .is_some_and(|o| o.vpc_endpoint_id() == other.vpc_endpoint_id())
         {
@@ -155,50 +157,67 @@ pub async fn ensure(ec2: &Client, want: &DesiredEndpoint) -> Result<EnsuredEndpo
             )));
         }
     }
-    match ours {
-        Some(existing) => {
-            let id = existing.vpc_endpoint_id().unwrap_or_default().to_string();
-            reconcile(ec2, &existing, &id, want).await?;
-            Ok(EnsuredEndpoint {
-                id,
-                created: false,
-                taken_from,
-            })
-        }
-        None => {
-            let out = ec2
-                .create_vpc_endpoint()
-                .vpc_id(&want.vpc_id)
-                .service_name(&want.service_name)
-                .vpc_endpoint_type(VpcEndpointType::Gateway)
-                .set_route_table_ids(Some(want.route_table_ids.clone()))
-                .policy_document(&want.policy)
-                .client_token(&want.client_token)
-                .tag_specifications(
-                    TagSpecification::builder()
-                        .resource_type(ResourceType::VpcEndpoint)
-                        .set_tags(Some(ec2_tags(&want.tags)))
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(|e| aws_error("ec2:CreateVpcEndpoint", e))?;
-            let id = out
-                .vpc_endpoint()
-                .and_then(|e| e.vpc_endpoint_id())
-                .ok_or_else(|| PartError::Aws {
-                    operation: "ec2:CreateVpcEndpoint",
-                    message: "the response had no endpoint id".into(),
-                    code: None,
-                })?
-                .to_string();
-            Ok(EnsuredEndpoint {
-                id,
-                created: true,
-                taken_from: None,
-            })
-        }
+    Ok(Resolved {
+        existing,
+        taken_from,
+    })
+}
+
+/// Looks up, resolves and applies in one go (for the hand-back of a failed
+/// replacement, where no earlier lookup exists).
+pub async fn ensure(ec2: &Client, want: &DesiredEndpoint) -> Result<EnsuredEndpoint, PartError> {
+    let gateways = s3_gateways(ec2, &want.service_name).await?;
+    let resolved = resolve(&gateways, want)?;
+    apply(ec2, want, resolved).await
+}
+
+/// Creates the endpoint, or brings the resolved one to the desired route
+/// tables, policy and tags.
+pub async fn apply(
+    ec2: &Client,
+    want: &DesiredEndpoint,
+    resolved: Resolved,
+) -> Result<EnsuredEndpoint, PartError> {
+    if let Some(existing) = resolved.existing {
+        let id = existing.vpc_endpoint_id().unwrap_or_default().to_string();
+        reconcile(ec2, &existing, &id, want).await?;
+        return Ok(EnsuredEndpoint {
+            id,
+            created: false,
+            taken_from: resolved.taken_from,
+        });
     }
+    let out = ec2
+        .create_vpc_endpoint()
+        .vpc_id(&want.vpc_id)
+        .service_name(&want.service_name)
+        .vpc_endpoint_type(VpcEndpointType::Gateway)
+        .set_route_table_ids(Some(want.route_table_ids.clone()))
+        .policy_document(&want.policy)
+        .client_token(&want.client_token)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::VpcEndpoint)
+                .set_tags(Some(ec2_tags(&want.tags)))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error("ec2:CreateVpcEndpoint", e))?;
+    let id = out
+        .vpc_endpoint()
+        .and_then(|e| e.vpc_endpoint_id())
+        .ok_or_else(|| PartError::Aws {
+            operation: "ec2:CreateVpcEndpoint",
+            message: "the response had no endpoint id".into(),
+            code: None,
+        })?
+        .to_string();
+    Ok(EnsuredEndpoint {
+        id,
+        created: true,
+        taken_from: None,
+    })
 }
 
 async fn reconcile(

@@ -173,23 +173,73 @@ async fn retag(
     Ok(())
 }
 
-/// Submits the job, or adopts ours when it was already submitted (a
-/// repeated Create), bringing its tags and its model's up to date.
-pub async fn ensure(
+/// What exists under the job's and the model's names, with their tags.
+#[derive(Debug, Clone, Default)]
+pub struct JobObservation {
+    job: Option<(FoundJob, Vec<(String, String)>)>,
+    model: Option<(String, Vec<(String, String)>)>,
+}
+
+/// Reads the job and the model by name. Changes nothing.
+pub async fn observe(
+    bedrock: &Client,
+    job_name: &str,
+    model_name: &str,
+) -> Result<JobObservation, PartError> {
+    let (job, model) = tokio::try_join!(
+        find_job(bedrock, job_name),
+        find_model_arn(bedrock, model_name)
+    )?;
+    let job_tags = async {
+        match &job {
+            Some(j) => tags_of(bedrock, &j.arn).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let model_tags = async {
+        match &model {
+            Some(arn) => tags_of(bedrock, arn).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (job_tags, model_tags) = tokio::try_join!(job_tags, model_tags)?;
+    Ok(JobObservation {
+        job: job.zip(job_tags),
+        model: model.zip(model_tags),
+    })
+}
+
+/// Fails, naming it, when the job's or the model's name is taken by one
+/// that is not ours.
+pub fn check(obs: &JobObservation, want: &DesiredJob) -> Result<(), PartError> {
+    match (&obs.job, &obs.model) {
+        (Some((_, tags)), _) if owner_of(tags) != Some(want.physical_id.as_str()) => {
+            Err(PartError::not_ours(
+                format!("model customization job '{}'", want.job_name),
+                owner_of(tags),
+                "choose another Job.JobName or leave it unset",
+            ))
+        }
+        // A model without our job: made by someone else's training.
+        (None, Some((_, tags))) => Err(PartError::not_ours(
+            format!("custom model '{}'", want.model_name),
+            owner_of(tags),
+            "choose another Job.CustomModelName or leave it unset",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Submits the job, or brings ours (already submitted: a repeated Create or
+/// an in-place update) and its model to the desired tags.
+pub async fn apply(
     bedrock: &Client,
     want: &DesiredJob,
+    obs: JobObservation,
     retry: AssumeRoleRetry,
 ) -> Result<EnsuredJob, PartError> {
-    if let Some(found) = find_job(bedrock, &want.job_name).await? {
-        return adopt(bedrock, want, found).await;
-    }
-    if let Some(model_arn) = find_model_arn(bedrock, &want.model_name).await? {
-        let owner = owner_of(&tags_of(bedrock, &model_arn).await?).map(str::to_string);
-        return Err(PartError::not_ours(
-            format!("custom model '{}'", want.model_name),
-            owner.as_deref(),
-            "choose another Job.CustomModelName or leave it unset",
-        ));
+    if let Some((found, tags)) = obs.job {
+        return adopt(bedrock, want, found, tags, obs.model).await;
     }
     let started = Instant::now();
     loop {
@@ -211,8 +261,10 @@ pub async fn ensure(
                 });
                 if exists {
                     // Another delivery of the same request got there first.
-                    if let Some(found) = find_job(bedrock, &want.job_name).await? {
-                        return adopt(bedrock, want, found).await;
+                    let now = observe(bedrock, &want.job_name, &want.model_name).await?;
+                    check(&now, want)?;
+                    if let Some((found, tags)) = now.job {
+                        return adopt(bedrock, want, found, tags, now.model).await;
                     }
                 }
                 if cannot_assume && started.elapsed() + retry.interval < retry.total {
@@ -230,24 +282,20 @@ async fn adopt(
     bedrock: &Client,
     want: &DesiredJob,
     found: FoundJob,
+    tags: Vec<(String, String)>,
+    model: Option<(String, Vec<(String, String)>)>,
 ) -> Result<EnsuredJob, PartError> {
-    let tags = tags_of(bedrock, &found.arn).await?;
-    let owner = owner_of(&tags).map(str::to_string);
-    if owner.as_deref() != Some(want.physical_id.as_str()) {
-        return Err(PartError::not_ours(
-            format!("model customization job '{}'", want.job_name),
-            owner.as_deref(),
-            "choose another Job.JobName or leave it unset",
-        ));
-    }
-    retag(bedrock, &found.arn, &tags, &want.tags).await?;
+    let job = retag(bedrock, &found.arn, &tags, &want.tags);
     // The model exists only once training has produced it.
-    if let Some(model_arn) = find_model_arn(bedrock, &want.model_name).await? {
-        let model_tags = tags_of(bedrock, &model_arn).await?;
-        if owner_of(&model_tags) == Some(want.physical_id.as_str()) {
-            retag(bedrock, &model_arn, &model_tags, &want.tags).await?;
+    let model = async {
+        match &model {
+            Some((arn, model_tags)) if owner_of(model_tags) == Some(want.physical_id.as_str()) => {
+                retag(bedrock, arn, model_tags, &want.tags).await
+            }
+            _ => Ok(()),
         }
-    }
+    };
+    tokio::try_join!(job, model)?;
     Ok(EnsuredJob {
         arn: found.arn,
         created: false,

@@ -80,6 +80,17 @@ where
     }
 }
 
+/// An EC2 Describe* filter.
+pub(crate) fn ec2_filter(
+    name: &str,
+    values: impl IntoIterator<Item = String>,
+) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().collect()))
+        .build()
+}
+
 /// The tags every part gets: the user's, plus our owner tag.
 pub fn owned_tags(user: &[Tag], physical_id: &str) -> Vec<(String, String)> {
     let mut tags: Vec<(String, String)> = user

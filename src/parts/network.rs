@@ -3,9 +3,8 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::Filter;
 
-use super::{PartError, aws_error};
+use super::{PartError, aws_error, ec2_filter};
 use crate::model::VpcConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,14 +15,9 @@ pub struct VpcFacts {
     pub subnet_route_tables: Vec<String>,
 }
 
-fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().collect()))
-        .build()
-}
-
-/// Looks up the one VPC the subnets and security groups share.
+/// Looks up the one VPC the subnets and security groups share, and the
+/// route tables serving the subnets. One round trip when every subnet has a
+/// route table of its own; a second for the VPC's main table otherwise.
 pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError> {
     let subnets = async {
         ec2.describe_subnets()
@@ -45,8 +39,15 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
                 )
             })
     };
-    let (subnets, groups) = tokio::try_join!(subnets, groups)?;
-    let mut vpcs: Vec<(String, String)> = subnets
+    let associated = async {
+        ec2.describe_route_tables()
+            .filters(ec2_filter("association.subnet-id", vpc.subnet_ids.clone()))
+            .send()
+            .await
+            .map_err(|e| aws_error("ec2:DescribeRouteTables", e))
+    };
+    let (subnets, groups, associated) = tokio::try_join!(subnets, groups, associated)?;
+    let mut members: Vec<(String, String)> = subnets
         .subnets()
         .iter()
         .map(|s| {
@@ -57,67 +58,71 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
         })
         .collect();
     for id in &vpc.subnet_ids {
-        if !vpcs.iter().any(|(s, _)| s == id) {
+        if !members.iter().any(|(s, _)| s == id) {
             return Err(PartError::Conflict(format!(
                 "VpcConfig.SubnetIds: subnet '{id}' was not found in this account and region"
             )));
         }
     }
-    vpcs.extend(groups.security_groups().iter().map(|g| {
+    members.extend(groups.security_groups().iter().map(|g| {
         (
             g.group_id().unwrap_or_default().to_string(),
             g.vpc_id().unwrap_or_default().to_string(),
         )
     }));
-    let distinct: BTreeSet<&str> = vpcs.iter().map(|(_, v)| v.as_str()).collect();
+    let distinct: BTreeSet<&str> = members.iter().map(|(_, v)| v.as_str()).collect();
     if distinct.len() != 1 {
-        let listing: Vec<String> = vpcs.iter().map(|(r, v)| format!("{r} in {v}")).collect();
+        let listing: Vec<String> = members.iter().map(|(r, v)| format!("{r} in {v}")).collect();
         return Err(PartError::Conflict(format!(
             "VpcConfig: the subnets and security groups must all be in one VPC, but {} (allowed: subnets and groups of a single VPC)",
             listing.join(", ")
         )));
     }
-    let vpc_id = vpcs[0].1.clone();
-    let tables = ec2
-        .describe_route_tables()
-        .filters(filter("vpc-id", [vpc_id.clone()]))
-        .send()
-        .await
-        .map_err(|e| aws_error("ec2:DescribeRouteTables", e))?;
-    let mut main = None;
+    let vpc_id = members[0].1.clone();
     let mut own: Vec<(String, String)> = Vec::new();
-    for t in tables.route_tables() {
-        let id = t.route_table_id().unwrap_or_default().to_string();
+    for t in associated.route_tables() {
+        let id = t.route_table_id().unwrap_or_default();
         for a in t.associations() {
-            if a.main() == Some(true) {
-                main = Some(id.clone());
-            }
             if let Some(s) = a.subnet_id() {
-                own.push((s.to_string(), id.clone()));
+                own.push((s.to_string(), id.to_string()));
             }
         }
     }
-    let mut result = BTreeSet::new();
+    let mut tables = BTreeSet::new();
+    let mut on_main = Vec::new();
     for subnet in &vpc.subnet_ids {
         match own.iter().find(|(s, _)| s == subnet) {
             Some((_, t)) => {
-                result.insert(t.clone());
+                tables.insert(t.clone());
             }
-            None => match &main {
-                Some(m) => {
-                    result.insert(m.clone());
-                }
-                None => {
-                    return Err(PartError::Conflict(format!(
-                        "S3Endpoint: subnet '{subnet}' has no route table and VPC '{vpc_id}' has no main route table; give S3Endpoint.RouteTableIds"
-                    )));
-                }
-            },
+            None => on_main.push(subnet.clone()),
+        }
+    }
+    if !on_main.is_empty() {
+        let main = ec2
+            .describe_route_tables()
+            .filters(ec2_filter("vpc-id", [vpc_id.clone()]))
+            .filters(ec2_filter("association.main", ["true".to_string()]))
+            .send()
+            .await
+            .map_err(|e| aws_error("ec2:DescribeRouteTables", e))?;
+        match main.route_tables().first().and_then(|t| t.route_table_id()) {
+            Some(m) => {
+                tables.insert(m.to_string());
+            }
+            None => {
+                return Err(PartError::Conflict(format!(
+                    "S3Endpoint: subnet{} {} use{} no route table and VPC '{vpc_id}' has no main route table; give S3Endpoint.RouteTableIds",
+                    if on_main.len() == 1 { "" } else { "s" },
+                    on_main.join(", "),
+                    if on_main.len() == 1 { "s" } else { "" },
+                )));
+            }
         }
     }
     Ok(VpcFacts {
         vpc_id,
-        subnet_route_tables: result.into_iter().collect(),
+        subnet_route_tables: tables.into_iter().collect(),
     })
 }
 

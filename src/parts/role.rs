@@ -91,52 +91,69 @@ fn iam_tags(tags: &[(String, String)]) -> Result<Vec<IamTag>, PartError> {
         .collect()
 }
 
-/// Creates the role or brings our existing one to the desired state.
-pub async fn ensure(iam: &Client, want: &DesiredRole) -> Result<EnsuredRole, PartError> {
-    let (role, created) = match find(iam, &want.name).await? {
-        Some(role) => {
-            let owner = tag_value(&role, OWNER_TAG_KEY);
-            if owner != Some(want.physical_id.as_str()) {
-                return Err(PartError::not_ours(
-                    format!("IAM role '{}'", want.name),
-                    owner,
-                    "choose another RoleName or leave it unset",
-                ));
-            }
-            update_existing(iam, &role, want).await?;
-            (role, false)
-        }
-        None => {
-            let mut req = iam
-                .create_role()
-                .role_name(&want.name)
-                .path(&want.path)
-                .assume_role_policy_document(&want.trust_policy)
-                .description(format!(
-                    "Amazon Bedrock model customization service role of {}",
-                    want.physical_id
-                ))
-                .set_tags(Some(iam_tags(&want.tags)?));
-            if let Some(b) = &want.permissions_boundary {
-                req = req.permissions_boundary(b);
-            }
-            let out = req
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:CreateRole", e))?;
-            let role = out.role.ok_or_else(|| PartError::Aws {
-                operation: "iam:CreateRole",
-                message: "the response had no role".into(),
-                code: None,
-            })?;
-            (role, true)
-        }
-    };
+/// Fails, naming the role, when a role of that name exists without our tag.
+pub fn check_owner(existing: Option<&Role>, want: &DesiredRole) -> Result<(), PartError> {
+    let Some(role) = existing else { return Ok(()) };
+    let owner = tag_value(role, OWNER_TAG_KEY);
+    if owner == Some(want.physical_id.as_str()) {
+        Ok(())
+    } else {
+        Err(PartError::not_ours(
+            format!("IAM role '{}'", want.name),
+            owner,
+            "choose another RoleName or leave it unset",
+        ))
+    }
+}
+
+/// Creates the role, or brings `existing` (ours, see `check_owner`) to the
+/// desired state.
+pub async fn apply(
+    iam: &Client,
+    want: &DesiredRole,
+    existing: Option<Role>,
+) -> Result<EnsuredRole, PartError> {
+    if let Some(role) = existing {
+        tokio::try_join!(
+            update_existing(iam, &role, want),
+            put_inline_policies(iam, want)
+        )?;
+        return Ok(EnsuredRole {
+            name: role.role_name().to_string(),
+            arn: role.arn().to_string(),
+            created: false,
+        });
+    }
+    let mut req = iam
+        .create_role()
+        .role_name(&want.name)
+        .path(&want.path)
+        .assume_role_policy_document(&want.trust_policy)
+        .description(format!(
+            "Amazon Bedrock model customization service role of {}",
+            want.physical_id
+        ))
+        .set_tags(Some(iam_tags(&want.tags)?));
+    if let Some(b) = &want.permissions_boundary {
+        req = req.permissions_boundary(b);
+    }
+    let role = req
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:CreateRole", e))?
+        .role
+        .ok_or_else(|| PartError::Aws {
+            operation: "iam:CreateRole",
+            message: "the response had no role".into(),
+            code: None,
+        })?;
+    // Inline policies need the role to exist: the one step that cannot be
+    // parallel with its creation.
     put_inline_policies(iam, want).await?;
     Ok(EnsuredRole {
         name: role.role_name().to_string(),
         arn: role.arn().to_string(),
-        created,
+        created: true,
     })
 }
 

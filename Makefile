@@ -1,0 +1,65 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .venv-tools
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+LAMBDA_ZIP := $(TARGET_DIR)/lambda/bootstrap/bootstrap.zip
+# SAM asks nothing and sends nothing when run from here.
+export SAM_CLI_TELEMETRY := 0
+# Only `sam validate` reads it; the handler takes its region from Lambda.
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help venv tools build test lint run bench deploy clean
+
+help:
+	@echo "make run    - run the handler end to end on the sample events against the local AWS emulator"
+	@echo "make test   - lint (fmt, clippy, cfn-lint, sam validate) and run every test"
+	@echo "make build  - the deployable arm64 bootstrap, zipped ($(LAMBDA_ZIP))"
+	@echo "make bench  - start-up, lifecycle round trips, memory and size figures"
+	@echo "make deploy - sam build && sam deploy --guided"
+	@echo "make clean  - remove build output and virtualenvs"
+
+# The emulator (moto), the policy linter (parliament) and cfn-lint, pinned.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements/test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/test.txt
+	touch $@
+
+# SAM CLI, cargo-lambda and zig (for the arm64 cross build), pinned.
+tools: $(TOOLS)/.installed
+$(TOOLS)/.installed: requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	touch $@
+
+lint: venv tools
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml examples/stack.yaml
+	$(TOOLS)/bin/sam validate --lint --template template.yaml
+
+test: lint
+	cargo test --all-targets
+
+run: venv
+	cargo build --bin bootstrap
+	$(VENV)/bin/python scripts/local_run.py --bootstrap $(TARGET_DIR)/debug/bootstrap
+
+build: tools
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip
+
+bench: venv tools
+	$(VENV)/bin/python scripts/bench.py
+
+deploy: tools
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam deploy --guided --capabilities CAPABILITY_IAM
+
+clean:
+	cargo clean
+	rm -rf $(VENV) $(TOOLS) .aws-sam

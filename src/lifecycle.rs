@@ -7,7 +7,7 @@ use tracing::{info, warn};
 
 use crate::cfn::{Outcome, Request};
 use crate::model::identity::{bucket_statement_sid, job_client_token};
-use crate::model::{SetupProperties, StackIdentity};
+use crate::model::{OWNER_TAG_KEY, SetupProperties, StackIdentity};
 use crate::parts::endpoint::DesiredEndpoint;
 use crate::parts::job::{AssumeRoleRetry, DesiredJob};
 use crate::parts::role::DesiredRole;
@@ -113,14 +113,8 @@ async fn run_ensure(
             outcome.data = data;
             outcome
         }
-        Err(err) => {
-            warn!(error = %err, "ensure failed");
-            if !plan.is_new_setup() {
-                // The setup existed before; CloudFormation's rollback Update
-                // brings it back to the old properties.
-                return Outcome::failed(pid.clone(), err.to_string());
-            }
-            let cleanup = undo_new_setup(clients, stack, req, plan).await;
+        Err(EnsureFailure { error, changed }) => {
+            warn!(%error, changed, "ensure failed");
             let answer_id = match &plan.how {
                 // A failed Update keeps the physical id it had.
                 EnsureKind::Replace {
@@ -128,7 +122,16 @@ async fn run_ensure(
                 } => old_physical_id.clone(),
                 _ => pid.clone(),
             };
-            Outcome::failed(answer_id, format!("{err}; {cleanup}"))
+            if !changed {
+                return Outcome::failed(answer_id, format!("{error}; nothing was changed"));
+            }
+            if !plan.is_new_setup() {
+                // The setup existed before; CloudFormation's rollback Update
+                // brings it back to the old properties.
+                return Outcome::failed(answer_id, error.to_string());
+            }
+            let cleanup = undo_new_setup(clients, stack, req, plan).await;
+            Outcome::failed(answer_id, format!("{error}; {cleanup}"))
         }
     }
 }
@@ -150,12 +153,51 @@ async fn undo_new_setup(
     {
         warn!(error = %e, "could not hand the endpoint back");
     }
-    match teardown(clients, pid, &plan.props, true).await {
-        Ok(_) => "what this request made was removed again".to_string(),
-        Err(e) => format!(
+    let Err(e) = teardown(clients, pid, &plan.props, true).await else {
+        return "what this request made was removed again".to_string();
+    };
+    let EnsureKind::Replace {
+        old_physical_id,
+        old_props: Some(old),
+    } = &plan.how
+    else {
+        return format!(
             "removing what this request made also failed ({e}); CloudFormation's rollback Delete retries it"
+        );
+    };
+    // CloudFormation sends no Delete for a replacement whose Update failed:
+    // the setup that stays carries the leftovers' id to its rollback Update.
+    let old_role = old.names(old_physical_id).role_name;
+    match role::mark_orphan(&clients.iam, &old_role, Some(pid)).await {
+        Ok(()) => format!(
+            "removing what this request made also failed ({e}); the rollback update removes the rest"
+        ),
+        Err(m) => format!(
+            "removing what this request made also failed ({e}), and so did marking it for later removal ({m}); what is left carries the tag {OWNER_TAG_KEY} = {pid}"
         ),
     }
+}
+
+/// Removes the leftovers of a failed replacement marked on this setup's
+/// role. The rollback Update that follows every failed Update carries the
+/// failed properties as its old properties, and with them the leftovers'
+/// names.
+async fn remove_orphan(
+    clients: &Clients,
+    stack: &StackIdentity,
+    req: &Request,
+    plan: &Ensure,
+    orphan: &str,
+    role_name: &str,
+) -> Result<(), PartError> {
+    let orphan_props = req
+        .old_properties
+        .as_ref()
+        .and_then(|o| SetupProperties::parse(o, stack).ok());
+    let props = orphan_props.as_ref().unwrap_or(&plan.props);
+    info!(orphan, "removing what a failed replacement left behind");
+    teardown(clients, orphan, props, true).await?;
+    role::mark_orphan(&clients.iam, role_name, None).await
 }
 
 async fn hand_back_endpoint(
@@ -200,6 +242,13 @@ fn desired_endpoint(
     }
 }
 
+/// An `ensure` that failed, and whether it had changed anything yet.
+#[derive(Debug)]
+struct EnsureFailure {
+    error: PartError,
+    changed: bool,
+}
+
 /// Everything `ensure` reads before it changes anything.
 struct Observed {
     role: Option<aws_sdk_iam::types::Role>,
@@ -219,7 +268,15 @@ async fn ensure(
     stack: &StackIdentity,
     req: &Request,
     plan: &Ensure,
-) -> Result<BTreeMap<String, String>, PartError> {
+) -> Result<BTreeMap<String, String>, EnsureFailure> {
+    let before_any_change = |error| EnsureFailure {
+        error,
+        changed: false,
+    };
+    let after_a_change = |error| EnsureFailure {
+        error,
+        changed: true,
+    };
     let pid = plan.physical_id.as_str();
     let props = &*plan.props;
     let names = props.names(pid);
@@ -267,7 +324,7 @@ async fn ensure(
             }
         };
         let (role, vpc, gateways, bucket_policy, job) =
-            tokio::try_join!(role, vpc, gateways, bucket, job)?;
+            tokio::try_join!(role, vpc, gateways, bucket, job).map_err(before_any_change)?;
         Observed {
             role,
             vpc,
@@ -278,7 +335,7 @@ async fn ensure(
     };
 
     // 2. Check.
-    role::check_owner(observed.role.as_ref(), &want_role)?;
+    role::check_owner(observed.role.as_ref(), &want_role).map_err(before_any_change)?;
     let want_endpoint = match (&observed.vpc, props.wants_endpoint()) {
         (Some(facts), true) => Some(desired_endpoint(
             stack,
@@ -293,7 +350,8 @@ async fn ensure(
     let endpoint_plan = want_endpoint
         .as_ref()
         .map(|w| endpoint::resolve(&observed.gateways, w))
-        .transpose()?;
+        .transpose()
+        .map_err(before_any_change)?;
     let want_job = match (&props.job, &job_names) {
         (Some(j), Some((job_name, model_name))) => {
             Some(desired_job(props, j, pid, job_name, model_name))
@@ -301,7 +359,13 @@ async fn ensure(
         _ => None,
     };
     if let (Some(w), Some(obs)) = (&want_job, &observed.job) {
-        job::check(obs, w)?;
+        job::check(obs, w).map_err(before_any_change)?;
+    }
+
+    if let Some(orphan) = observed.role.as_ref().and_then(role::orphan_of) {
+        remove_orphan(clients, stack, req, plan, orphan, &names.role_name)
+            .await
+            .map_err(after_a_change)?;
     }
 
     // 3. Apply.
@@ -338,7 +402,8 @@ async fn ensure(
             _ => Ok(()),
         }
     };
-    let (role, endpoint, ()) = tokio::try_join!(role_part, endpoint_part, bucket_part)?;
+    let (role, endpoint, ()) =
+        tokio::try_join!(role_part, endpoint_part, bucket_part).map_err(after_a_change)?;
     info!(role = %role.name, created = role.created, "role ready");
 
     let mut data = BTreeMap::new();
@@ -354,8 +419,9 @@ async fn ensure(
     // 4. The job.
     if let (Some(mut want), Some(obs)) = (want_job, observed.job) {
         want.role_arn = role.arn.clone();
-        let submitted =
-            job::apply(&clients.bedrock, &want, obs, settings.assume_role_retry).await?;
+        let submitted = job::apply(&clients.bedrock, &want, obs, settings.assume_role_retry)
+            .await
+            .map_err(after_a_change)?;
         data.insert("JobArn".to_string(), submitted.arn);
         data.insert("JobName".to_string(), want.job_name);
         data.insert("CustomModelName".to_string(), want.model_name);
@@ -434,9 +500,11 @@ fn desired_job(
     }
 }
 
-/// Removes every part carrying `pid`. `after_failure` is the undo of a
-/// request that failed: the model is kept whatever the flags say, because
-/// it is never made by a failed request.
+/// Removes every part carrying `pid`. Every part is attempted even when
+/// another fails, so that one broken service leaves as little as possible;
+/// the first error is returned. `after_failure` is the undo of a request
+/// that failed: the model is kept whatever the flags say, because it is
+/// never made by a failed request.
 async fn teardown(
     clients: &Clients,
     pid: &str,
@@ -445,6 +513,7 @@ async fn teardown(
 ) -> Result<String, PartError> {
     let names = props.names(pid);
     let mut notes = Vec::new();
+    let mut errors = Vec::new();
     if let (Some(j), Some(job_name), Some(model_name)) =
         (&props.job, &names.job_name, &names.model_name)
     {
@@ -456,24 +525,28 @@ async fn teardown(
             j.stop_job_on_delete || after_failure,
             j.delete_custom_model_on_delete && !after_failure,
         )
-        .await?;
-        if done.stopped {
-            notes.push(format!("job {job_name} stopped"));
-        }
-        if done.model_deleted {
-            notes.push(format!("custom model {model_name} deleted"));
-        } else if !after_failure {
-            notes.push(format!("custom model {model_name} kept"));
-        }
-        for f in done.skipped_foreign {
-            notes.push(format!("{f} is not ours and was left alone"));
+        .await;
+        match done {
+            Ok(done) => {
+                if done.stopped {
+                    notes.push(format!("job {job_name} stopped"));
+                }
+                if done.model_deleted {
+                    notes.push(format!("custom model {model_name} deleted"));
+                } else if !after_failure {
+                    notes.push(format!("custom model {model_name} kept"));
+                }
+                for f in done.skipped_foreign {
+                    notes.push(format!("{f} is not ours and was left alone"));
+                }
+            }
+            Err(e) => errors.push(e),
         }
     }
     let sid = bucket_statement_sid(pid);
     let bucket = props.output_data.bucket.as_str();
     let bucket_part = async {
-        let r = bucket_policy::remove_statement_by_sid(&clients.s3, bucket, &sid).await;
-        match r {
+        match bucket_policy::remove_statement_by_sid(&clients.s3, bucket, &sid).await {
             Ok(true) => Ok(Some(format!(
                 "statement removed from the policy of {bucket}"
             ))),
@@ -490,17 +563,29 @@ async fn teardown(
     let endpoint_part = endpoint::teardown(&clients.ec2, pid);
     let role_part = role::teardown(&clients.iam, &names.role_name, pid);
     let (bucket_note, endpoints, role_removed) =
-        tokio::try_join!(bucket_part, endpoint_part, role_part)?;
-    notes.extend(bucket_note);
-    if !endpoints.is_empty() {
-        notes.push(format!("endpoint {} deleted", endpoints.join(", ")));
+        tokio::join!(bucket_part, endpoint_part, role_part);
+    match bucket_note {
+        Ok(note) => notes.extend(note),
+        Err(e) => errors.push(e),
     }
-    notes.push(match role_removed {
-        role::Removed::Deleted => format!("role {} deleted", names.role_name),
-        role::Removed::NotFound => format!("role {} was already gone", names.role_name),
-        role::Removed::NotOurs => {
-            format!("role {} is not ours and was left alone", names.role_name)
+    match endpoints {
+        Ok(ids) if !ids.is_empty() => notes.push(format!("endpoint {} deleted", ids.join(", "))),
+        Ok(_) => {}
+        Err(e) => errors.push(e),
+    }
+    match role_removed {
+        Ok(role::Removed::Deleted) => notes.push(format!("role {} deleted", names.role_name)),
+        Ok(role::Removed::NotFound) => {
+            notes.push(format!("role {} was already gone", names.role_name))
         }
-    });
-    Ok(format!("setup {pid} deleted: {}", notes.join("; ")))
+        Ok(role::Removed::NotOurs) => notes.push(format!(
+            "role {} is not ours and was left alone",
+            names.role_name
+        )),
+        Err(e) => errors.push(e),
+    }
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(format!("setup {pid} deleted: {}", notes.join("; "))),
+    }
 }

@@ -467,6 +467,11 @@ async fn foreign_role_refused_and_untouched_user_statements_survive() {
         "{}",
         refused.reason
     );
+    assert!(
+        refused.reason.contains("nothing was changed"),
+        "{}",
+        refused.reason
+    );
     let role = check
         .iam
         .get_role()
@@ -565,6 +570,7 @@ async fn foreign_endpoint_on_route_table_is_named_and_nothing_is_left() {
     assert_failed(&out);
     assert!(out.reason.contains(&their_id), "{}", out.reason);
     assert!(out.reason.contains("S3Endpoint.Create"), "{}", out.reason);
+    assert!(out.reason.contains("nothing was changed"), "{}", out.reason);
     let inv = inventory(&check, &fx.output_bucket).await;
     assert!(inv.roles.is_empty(), "{inv:?}");
     assert_eq!(inv.endpoints.len(), 1, "only theirs: {inv:?}");

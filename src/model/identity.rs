@@ -11,6 +11,9 @@ pub const OWNER_TAG_KEY: &str = "bedrock-customization-setup:id";
 /// Update can tell whether the deployed setup already matches its target
 /// (CloudFormation's rollback after a failed replacement).
 pub const FINGERPRINT_TAG_KEY: &str = "bedrock-customization-setup:fingerprint";
+/// On the role of a setup whose replacement failed and could not be fully
+/// removed: the replacement's physical id, removed by the rollback Update.
+pub const ORPHAN_TAG_KEY: &str = "bedrock-customization-setup:orphan";
 
 /// Partition, region and account of the stack, read from its StackId.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use serde_json::Value;
@@ -37,6 +39,53 @@ fn pause(attempt: u32, sid: &str) -> Duration {
     Duration::from_millis(60 * u64::from(attempt) + spread)
 }
 
+/// Confirms that a write held: at once, and again after the time another
+/// handler's read-modify-write (about as long as ours) could take to land a
+/// stale policy on top of ours.
+async fn confirmed(
+    s3: &Client,
+    bucket: &str,
+    read_modify_write: Duration,
+    holds: impl Fn(Option<&str>) -> bool,
+) -> Result<bool, PartError> {
+    let settle = (read_modify_write * 2).max(Duration::from_millis(50));
+    for wait in [Duration::ZERO, settle] {
+        tokio::time::sleep(wait).await;
+        if !holds(read_unless_gone(s3, bucket).await?.as_deref()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Like `read`, but a bucket that is gone reads as one without a policy.
+async fn read_unless_gone(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
+    match read(s3, bucket).await {
+        Err(PartError::Conflict(_)) => Ok(None),
+        other => other,
+    }
+}
+
+async fn write(s3: &Client, bucket: &str, policy: Option<String>) -> Result<(), PartError> {
+    match policy {
+        Some(p) => s3
+            .put_bucket_policy()
+            .bucket(bucket)
+            .policy(p)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("s3:PutBucketPolicy", e)),
+        None => s3
+            .delete_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("s3:DeleteBucketPolicy", e)),
+    }
+}
+
 /// Puts `statement` (identified by its Sid) into the bucket's policy,
 /// keeping every other statement.
 pub async fn ensure_statement(
@@ -52,6 +101,7 @@ pub async fn ensure_statement(
         .unwrap_or_default();
     let mut observed = observed;
     for attempt in 1..=ATTEMPTS {
+        let started = Instant::now();
         let existing = match observed.take() {
             Some(known) => known,
             None => read(s3, bucket).await?,
@@ -65,17 +115,9 @@ pub async fn ensure_statement(
         let merged = merge_statement(existing.as_deref(), statement).map_err(|e| {
             PartError::Conflict(format!("RestrictOutputBucketToVpc: bucket '{bucket}': {e}"))
         })?;
-        s3.put_bucket_policy()
-            .bucket(bucket)
-            .policy(merged)
-            .send()
-            .await
-            .map_err(|e| aws_error("s3:PutBucketPolicy", e))?;
-        if read(s3, bucket)
-            .await?
-            .as_deref()
-            .is_some_and(|p| contains_statement(p, statement))
-        {
+        write(s3, bucket, Some(merged)).await?;
+        let holds = |p: Option<&str>| p.is_some_and(|p| contains_statement(p, statement));
+        if confirmed(s3, bucket, started.elapsed(), holds).await? {
             return Ok(());
         }
         tokio::time::sleep(pause(attempt, sid)).await;
@@ -94,39 +136,23 @@ pub async fn remove_statement_by_sid(
 ) -> Result<bool, PartError> {
     let mut removed = false;
     for attempt in 1..=ATTEMPTS {
-        let existing = match read(s3, bucket).await {
-            Ok(Some(p)) => p,
-            Ok(None) => return Ok(removed),
-            // A bucket that is gone holds no statement of ours.
-            Err(PartError::Conflict(_)) => return Ok(removed),
-            Err(e) => return Err(e),
+        let started = Instant::now();
+        let Some(existing) = read_unless_gone(s3, bucket).await? else {
+            return Ok(removed);
         };
         let after = remove_statement(&existing, sid)
             .map_err(|e| PartError::Conflict(format!("bucket '{bucket}': {e}")))?;
         match after {
             AfterRemoval::Unchanged => return Ok(removed),
-            AfterRemoval::Remaining(policy) => {
-                s3.put_bucket_policy()
-                    .bucket(bucket)
-                    .policy(policy)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("s3:PutBucketPolicy", e))?;
-            }
-            AfterRemoval::Empty => {
-                s3.delete_bucket_policy()
-                    .bucket(bucket)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("s3:DeleteBucketPolicy", e))?;
-            }
+            AfterRemoval::Remaining(policy) => write(s3, bucket, Some(policy)).await?,
+            AfterRemoval::Empty => write(s3, bucket, None).await?,
         }
         removed = true;
-        match read(s3, bucket).await {
-            Ok(Some(p)) if has_sid(&p, sid) => tokio::time::sleep(pause(attempt, sid)).await,
-            Ok(_) | Err(PartError::Conflict(_)) => return Ok(true),
-            Err(e) => return Err(e),
+        let holds = |p: Option<&str>| !p.is_some_and(|p| has_sid(p, sid));
+        if confirmed(s3, bucket, started.elapsed(), holds).await? {
+            return Ok(true);
         }
+        tokio::time::sleep(pause(attempt, sid)).await;
     }
     Err(PartError::Conflict(format!(
         "the policy of bucket '{bucket}' kept changing under concurrent writers; our statement '{sid}' could not be confirmed removed"

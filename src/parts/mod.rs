@@ -101,15 +101,19 @@ pub fn owned_tags(user: &[Tag], physical_id: &str) -> Vec<(String, String)> {
     tags
 }
 
-/// Keys present now that the desired set no longer has; `aws:` keys belong
-/// to AWS and are never removed.
+/// Keys present now that the desired set no longer has. `aws:` keys belong
+/// to AWS; the orphan marker is cleared only once its orphan is gone.
 pub fn stale_tag_keys<'a>(
     current: impl IntoIterator<Item = &'a str>,
     desired: &[(String, String)],
 ) -> Vec<String> {
     current
         .into_iter()
-        .filter(|k| !k.starts_with("aws:") && !desired.iter().any(|(d, _)| d == k))
+        .filter(|k| {
+            !k.starts_with("aws:")
+                && *k != crate::model::ORPHAN_TAG_KEY
+                && !desired.iter().any(|(d, _)| d == k)
+        })
         .map(str::to_string)
         .collect()
 }

@@ -6,7 +6,7 @@ use aws_sdk_iam::types::{Role, Tag as IamTag};
 use futures_util::future::try_join_all;
 
 use super::{PartError, aws_error, owned_tags, stale_tag_keys};
-use crate::model::{FINGERPRINT_TAG_KEY, OWNER_TAG_KEY};
+use crate::model::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY};
 
 /// What the role should be.
 #[derive(Debug, Clone)]
@@ -62,6 +62,48 @@ pub async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
     }
 }
 
+/// The physical id of a failed replacement left behind, marked on the role.
+pub fn orphan_of(role: &Role) -> Option<&str> {
+    tag_value(role, ORPHAN_TAG_KEY)
+}
+
+/// Marks (or, with `None`, unmarks) a failed replacement's leftovers on the
+/// role of the setup that stays.
+pub async fn mark_orphan(
+    iam: &Client,
+    role_name: &str,
+    orphan: Option<&str>,
+) -> Result<(), PartError> {
+    match orphan {
+        Some(id) => iam
+            .tag_role()
+            .role_name(role_name)
+            .tags(
+                IamTag::builder()
+                    .key(ORPHAN_TAG_KEY)
+                    .value(id)
+                    .build()
+                    .map_err(|e| PartError::Aws {
+                        operation: "iam:TagRole",
+                        message: e.to_string(),
+                        code: None,
+                    })?,
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("iam:TagRole", e)),
+        None => iam
+            .untag_role()
+            .role_name(role_name)
+            .tag_keys(ORPHAN_TAG_KEY)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_error("iam:UntagRole", e)),
+    }
+}
+
 /// The replacement fingerprint on the setup's role, when the role is ours.
 pub async fn deployed_fingerprint(
     iam: &Client,
@@ -114,15 +156,7 @@ pub async fn apply(
     existing: Option<Role>,
 ) -> Result<EnsuredRole, PartError> {
     if let Some(role) = existing {
-        tokio::try_join!(
-            update_existing(iam, &role, want),
-            put_inline_policies(iam, want)
-        )?;
-        return Ok(EnsuredRole {
-            name: role.role_name().to_string(),
-            arn: role.arn().to_string(),
-            created: false,
-        });
+        return bring_up_to_date(iam, want, role).await;
     }
     let mut req = iam
         .create_role()
@@ -137,16 +171,27 @@ pub async fn apply(
     if let Some(b) = &want.permissions_boundary {
         req = req.permissions_boundary(b);
     }
-    let role = req
-        .send()
-        .await
-        .map_err(|e| aws_error("iam:CreateRole", e))?
-        .role
-        .ok_or_else(|| PartError::Aws {
+    let role = match req.send().await {
+        Ok(out) => out.role.ok_or_else(|| PartError::Aws {
             operation: "iam:CreateRole",
             message: "the response had no role".into(),
             code: None,
-        })?;
+        })?,
+        // Our own earlier attempt whose response was lost, or a concurrent
+        // delivery of the same request: adopt it if it is ours.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_entity_already_exists_exception()) =>
+        {
+            let existing = find(iam, &want.name).await?;
+            check_owner(existing.as_ref(), want)?;
+            return match existing {
+                Some(role) => bring_up_to_date(iam, want, role).await,
+                None => Err(aws_error("iam:CreateRole", e)),
+            };
+        }
+        Err(e) => return Err(aws_error("iam:CreateRole", e)),
+    };
     // Inline policies need the role to exist: the one step that cannot be
     // parallel with its creation.
     put_inline_policies(iam, want).await?;
@@ -154,6 +199,22 @@ pub async fn apply(
         name: role.role_name().to_string(),
         arn: role.arn().to_string(),
         created: true,
+    })
+}
+
+async fn bring_up_to_date(
+    iam: &Client,
+    want: &DesiredRole,
+    role: Role,
+) -> Result<EnsuredRole, PartError> {
+    tokio::try_join!(
+        update_existing(iam, &role, want),
+        put_inline_policies(iam, want)
+    )?;
+    Ok(EnsuredRole {
+        name: role.role_name().to_string(),
+        arn: role.arn().to_string(),
+        created: false,
     })
 }
 

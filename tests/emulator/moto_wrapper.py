@@ -9,6 +9,8 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
 - Per-operation fault and delay injection (`POST /_emulator/faults`).
 - Setting a job's status (`POST /_emulator/bedrock/job-status`): moto
   leaves jobs InProgress forever.
+- EC2 client tokens: a repeated `Create*` call with the same ClientToken
+  gets the first call's answer, as from EC2 (moto would create a twin).
 
 Usage: python moto_wrapper.py [--host 127.0.0.1] [--port 0]
 It prints `PORT <n>` once it listens, so a test never guesses a port.
@@ -36,6 +38,9 @@ from moto.moto_server.werkzeug_app import (
 LOCK = threading.Lock()
 REQUESTS = []
 RULES = []
+# EC2 answers a repeated ClientToken with the first call's result; moto
+# ignores tokens, so the wrapper replays: (action, token) -> response.
+TOKENS = {}
 
 CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 TIMESTAMP = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?"')
@@ -135,6 +140,16 @@ def matching_rule(service, operation):
     return None
 
 
+def drop_connection(environ):
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise ConnectionAbortedError("connection dropped by the test emulator")
+
+
 def set_job_status(payload):
     from moto.bedrock.models import bedrock_backends
 
@@ -201,24 +216,44 @@ class Wrapper:
             if kind == "delay":
                 time.sleep(rule.get("delay_ms", 100) / 1000.0)
             elif kind == "drop":
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                raise ConnectionAbortedError("connection dropped by the test emulator")
+                drop_connection(environ)
+            elif kind == "drop_after":
+                # The call takes effect; only its response is lost.
+                self.forward(environ, service, operation, body)
+                drop_connection(environ)
             else:
                 status, headers, data = error_response(service, kind)
                 headers.append(("Content-Length", str(len(data))))
                 start_response(f"{status} Injected", headers)
                 return [data]
 
-        if service == "bedrock":
-            return self.rewrite_timestamps(environ, start_response)
-        return self.app(environ, start_response)
+        status, headers, data = self.forward(environ, service, operation, body)
+        start_response(status, headers)
+        return [data]
 
-    def rewrite_timestamps(self, environ, start_response):
+    def forward(self, environ, service, operation, body):
+        """moto's answer, as AWS would give it: (status, headers, body)."""
+        if service == "bedrock":
+            status, headers, data = self.collect(environ)
+            data = TIMESTAMP.sub(rb'"\1T\2Z"', data)
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(data))))
+            return status, headers, data
+        token = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("ClientToken")
+        if service == "ec2" and operation.startswith("Create") and token:
+            key = (operation, token[0])
+            with LOCK:
+                cached = TOKENS.get(key)
+            if cached is None:
+                cached = self.collect(environ)
+                if cached[0].startswith("200"):
+                    with LOCK:
+                        cached = TOKENS.setdefault(key, cached)
+            return cached
+        return self.collect(environ)
+
+    def collect(self, environ):
+        """Runs moto and returns (status, headers, body) whole."""
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -231,11 +266,7 @@ class Wrapper:
         finally:
             if hasattr(chunks, "close"):
                 chunks.close()
-        data = TIMESTAMP.sub(rb'"\1T\2Z"', data)
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(data))))
-        start_response(captured["status"], headers)
-        return [data]
+        return captured["status"], captured["headers"], data
 
 
 def main():

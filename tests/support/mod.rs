@@ -414,3 +414,98 @@ pub async fn inventory(c: &Clients, output_bucket: &str) -> Inventory {
     inv.models.sort();
     inv
 }
+
+/// The handler's clients with the production retry count but millisecond
+/// backoff, so that hundreds of fault scenarios finish in minutes.
+pub async fn fast_retry_clients(endpoint: &str) -> Clients {
+    let config = bedrock_setup::parts::sdk_config_loader()
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(4)
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(40)),
+        )
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    Clients::from_sdk_config(&config, true)
+}
+
+/// A CloudFormation event as Lambda delivers it.
+pub fn event_json(
+    kind: &str,
+    url: &str,
+    request_id: &str,
+    physical_id: Option<&str>,
+    props: &Value,
+    old: Option<&Value>,
+) -> Value {
+    let mut e = json!({
+        "RequestType": kind,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup",
+        "ResponseURL": url,
+        "StackId": STACK_ID,
+        "RequestId": request_id,
+        "LogicalResourceId": LOGICAL_ID,
+        "ResourceType": "Custom::BedrockCustomizationSetup",
+        "ResourceProperties": props
+    });
+    if let Some(p) = physical_id {
+        e["PhysicalResourceId"] = json!(p);
+    }
+    if let Some(o) = old {
+        e["OldResourceProperties"] = o.clone();
+    }
+    e
+}
+
+/// The handler in-process, answering a local ResponseURL: every event gets
+/// its answers counted.
+pub struct InProcess {
+    pub handler: bedrock_setup::handler::Handler,
+    pub receiver: lambda::ResponseReceiver,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+impl InProcess {
+    pub async fn new(clients: Clients) -> InProcess {
+        let answerer = bedrock_setup::cfn::Answerer::new(
+            bedrock_setup::cfn::Answerer::default_http().expect("http client"),
+        );
+        InProcess {
+            handler: bedrock_setup::handler::Handler::new(clients, fast_settings(), answerer),
+            receiver: lambda::ResponseReceiver::start(0).await,
+            sent: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Sends one event; asserts it got exactly one answer and returns it.
+    pub async fn send(
+        &self,
+        kind: &str,
+        request_id: &str,
+        physical_id: Option<&str>,
+        props: &Value,
+        old: Option<&Value>,
+    ) -> Value {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let url = self.receiver.url(&format!("e{n}"));
+        let ev = event_json(kind, &url, request_id, physical_id, props, old);
+        let deadline = std::time::SystemTime::now() + Duration::from_secs(120);
+        let before = self.receiver.answers().len();
+        let result = self.handler.handle(ev, deadline).await;
+        assert!(
+            result.is_ok(),
+            "{kind} {request_id}: the answer was not delivered: {result:?}"
+        );
+        let answers = self.receiver.answers();
+        assert_eq!(
+            answers.len(),
+            before + 1,
+            "{kind} {request_id}: exactly one answer"
+        );
+        answers[before].json()
+    }
+}

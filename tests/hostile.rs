@@ -1,0 +1,1010 @@
+//! Hostile conditions: a bad-input corpus with zero mutating calls,
+//! concurrent setups on one bucket, and seeded fault injection on every AWS
+//! operation of Create, Update and Delete.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use bedrock_setup::lifecycle::run;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{Value, json};
+use support::*;
+
+fn set(mut v: Value, path: &str, value: Value) -> Value {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut cur = &mut v;
+    for p in &parts[..parts.len() - 1] {
+        cur = &mut cur[*p];
+    }
+    cur[parts[parts.len() - 1]] = value;
+    v
+}
+
+fn unset(mut v: Value, path: &str) -> Value {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut cur = &mut v;
+    for p in &parts[..parts.len() - 1] {
+        cur = &mut cur[*p];
+    }
+    if let Some(o) = cur.as_object_mut() {
+        o.remove(parts[parts.len() - 1]);
+    }
+    v
+}
+
+// ---------------------------------------------------------------- corpus
+
+/// (what the Reason must name, the malformed properties)
+fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
+    let full = fx.full_properties();
+    let no_vpc = unset(
+        unset(unset(full.clone(), "VpcConfig"), "S3Endpoint"),
+        "RestrictOutputBucketToVpc",
+    );
+    let many = |n: usize, f: &dyn Fn(usize) -> Value| Value::Array((0..n).map(f).collect());
+    let big_hp: serde_json::Map<String, Value> =
+        (0..51).map(|i| (format!("p{i}"), json!("1"))).collect();
+    vec![
+        ("ResourceProperties", json!("TrainingDataUri=s3://a/b")),
+        ("ResourceProperties", json!([full.clone()])),
+        ("ResourceProperties", Value::Null),
+        ("TrainingDataUri", unset(full.clone(), "TrainingDataUri")),
+        (
+            "TrainingDataUri",
+            set(
+                full.clone(),
+                "TrainingDataUri",
+                json!(["s3://training-bucket/a"]),
+            ),
+        ),
+        (
+            "TrainingDataUri",
+            set(full.clone(), "TrainingDataUri", json!("")),
+        ),
+        (
+            "TrainingDataUri",
+            set(
+                full.clone(),
+                "TrainingDataUri",
+                json!("https://training-bucket/a"),
+            ),
+        ),
+        (
+            "TrainingDataUri",
+            set(
+                full.clone(),
+                "TrainingDataUri",
+                json!("s3://Training_Bucket/a"),
+            ),
+        ),
+        (
+            "OutputDataUri",
+            set(full.clone(), "OutputDataUri", json!(5)),
+        ),
+        (
+            "OutputDataUri",
+            set(
+                full.clone(),
+                "OutputDataUri",
+                json!("s3://output-bucket/out/*"),
+            ),
+        ),
+        (
+            "OutputDataUri",
+            set(
+                full.clone(),
+                "OutputDataUri",
+                json!({ "Bucket": "output-bucket" }),
+            ),
+        ),
+        (
+            "ValidationDataUris",
+            set(
+                full.clone(),
+                "ValidationDataUris",
+                json!("s3://training-bucket/v"),
+            ),
+        ),
+        (
+            "ValidationDataUris",
+            set(
+                full.clone(),
+                "ValidationDataUris",
+                many(11, &|i| json!(format!("s3://training-bucket/v{i}"))),
+            ),
+        ),
+        (
+            "ValidationDataUris[0]",
+            set(full.clone(), "ValidationDataUris", json!([123])),
+        ),
+        (
+            "RoleName",
+            set(full.clone(), "RoleName", json!("r".repeat(65))),
+        ),
+        ("RoleName", set(full.clone(), "RoleName", json!(["a-role"]))),
+        (
+            "RoleName",
+            set(full.clone(), "RoleName", json!("bad name!")),
+        ),
+        (
+            "RolePath",
+            set(full.clone(), "RolePath", json!("no-slashes")),
+        ),
+        (
+            "PermissionsBoundaryArn",
+            set(
+                full.clone(),
+                "PermissionsBoundaryArn",
+                json!("arn:aws-cn:iam::123456789012:policy/b"),
+            ),
+        ),
+        (
+            "PermissionsBoundaryArn",
+            set(
+                full.clone(),
+                "PermissionsBoundaryArn",
+                json!("arn:aws:s3:::bucket"),
+            ),
+        ),
+        (
+            "KmsKeyArns",
+            set(
+                full.clone(),
+                "KmsKeyArns",
+                json!("arn:aws:kms:us-east-1:123456789012:key/k"),
+            ),
+        ),
+        (
+            "KmsKeyArns[0]",
+            set(
+                full.clone(),
+                "KmsKeyArns",
+                json!(["arn:aws:kms:us-east-1:123456789012:alias/my-key"]),
+            ),
+        ),
+        (
+            "KmsKeyArns[0]",
+            set(
+                full.clone(),
+                "KmsKeyArns",
+                json!(["arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k"]),
+            ),
+        ),
+        (
+            "KmsKeyArns",
+            set(
+                full.clone(),
+                "KmsKeyArns",
+                json!([
+                    "arn:aws:kms:us-east-1:123456789012:key/k",
+                    "arn:aws:kms:us-east-1:123456789012:key/k"
+                ]),
+            ),
+        ),
+        (
+            "VpcConfig",
+            set(full.clone(), "VpcConfig", json!(fx.subnets[0].clone())),
+        ),
+        (
+            "VpcConfig.SubnetIds",
+            set(full.clone(), "VpcConfig.SubnetIds", json!([])),
+        ),
+        (
+            "VpcConfig.SubnetIds",
+            set(
+                full.clone(),
+                "VpcConfig.SubnetIds",
+                many(17, &|i| json!(format!("subnet-{i:08x}"))),
+            ),
+        ),
+        (
+            "VpcConfig.SubnetIds",
+            set(
+                full.clone(),
+                "VpcConfig.SubnetIds",
+                json!([fx.subnets[0], fx.subnets[0]]),
+            ),
+        ),
+        (
+            "VpcConfig.SubnetIds[0]",
+            set(full.clone(), "VpcConfig.SubnetIds", json!(["subnet-xyz"])),
+        ),
+        (
+            "VpcConfig.SecurityGroupIds",
+            set(
+                full.clone(),
+                "VpcConfig.SecurityGroupIds",
+                many(6, &|i| json!(format!("sg-{i:08x}"))),
+            ),
+        ),
+        (
+            "VpcConfig.Subnets",
+            set(
+                full.clone(),
+                "VpcConfig.Subnets",
+                json!(["subnet-0123abcd"]),
+            ),
+        ),
+        (
+            "VpcConfig",
+            set(
+                full.clone(),
+                "VpcConfig.SubnetIds",
+                json!([fx.subnets[0], other_vpc_subnet]),
+            ),
+        ),
+        (
+            "VpcConfig.SubnetIds",
+            set(
+                full.clone(),
+                "VpcConfig.SubnetIds",
+                json!(["subnet-0123456789abcdef9"]),
+            ),
+        ),
+        (
+            "S3Endpoint.Create",
+            set(full.clone(), "S3Endpoint.Create", json!("yes")),
+        ),
+        (
+            "S3Endpoint.Policy",
+            set(full.clone(), "S3Endpoint.Policy", json!("Open")),
+        ),
+        (
+            "S3Endpoint.RouteTableIds[0]",
+            set(full.clone(), "S3Endpoint.RouteTableIds", json!(["rtb-1"])),
+        ),
+        (
+            "S3Endpoint",
+            set(no_vpc.clone(), "S3Endpoint", json!({ "Create": "true" })),
+        ),
+        (
+            "RestrictOutputBucketToVpc",
+            set(full.clone(), "RestrictOutputBucketToVpc", json!("1")),
+        ),
+        (
+            "RestrictOutputBucketToVpc",
+            set(no_vpc.clone(), "RestrictOutputBucketToVpc", json!("true")),
+        ),
+        (
+            "Job",
+            set(full.clone(), "Job", json!("amazon.titan-text-express-v1")),
+        ),
+        (
+            "Job.BaseModelIdentifier",
+            unset(full.clone(), "Job.BaseModelIdentifier"),
+        ),
+        (
+            "Job.BaseModelIdentifier",
+            set(
+                full.clone(),
+                "Job.BaseModelIdentifier",
+                json!("amazon titan"),
+            ),
+        ),
+        (
+            "Job.JobName",
+            set(full.clone(), "Job.JobName", json!("j".repeat(64))),
+        ),
+        (
+            "Job.JobName",
+            set(full.clone(), "Job.JobName", json!("-starts-with-dash")),
+        ),
+        (
+            "Job.CustomModelName",
+            set(full.clone(), "Job.CustomModelName", json!("double--dash")),
+        ),
+        (
+            "Job.CustomizationType",
+            set(full.clone(), "Job.CustomizationType", json!("RLHF")),
+        ),
+        (
+            "Job.HyperParameters",
+            set(full.clone(), "Job.HyperParameters", Value::Object(big_hp)),
+        ),
+        (
+            "Job.HyperParameters.epochCount",
+            set(
+                full.clone(),
+                "Job.HyperParameters.epochCount",
+                json!("9".repeat(300)),
+            ),
+        ),
+        (
+            "Job.HyperParameters.epochCount",
+            set(full.clone(), "Job.HyperParameters.epochCount", json!([2])),
+        ),
+        (
+            "Job.CustomModelKmsKeyArn",
+            set(
+                full.clone(),
+                "Job.CustomModelKmsKeyArn",
+                json!("arn:aws-cn:kms:cn-north-1:123456789012:key/k"),
+            ),
+        ),
+        (
+            "Job.StopJobOnDelete",
+            set(full.clone(), "Job.StopJobOnDelete", json!("maybe")),
+        ),
+        (
+            "Job.DeleteCustomModelOnDelete",
+            set(full.clone(), "Job.DeleteCustomModelOnDelete", json!(0)),
+        ),
+        ("Job.Epochs", set(full.clone(), "Job.Epochs", json!("2"))),
+        ("Tags", set(full.clone(), "Tags", json!("team=ml"))),
+        (
+            "Tags",
+            set(
+                full.clone(),
+                "Tags",
+                json!([{ "Key": "a", "Value": "1" }, { "Key": "a", "Value": "2" }]),
+            ),
+        ),
+        (
+            "Tags[0].Key",
+            set(
+                full.clone(),
+                "Tags",
+                json!([{ "Key": "aws:owner", "Value": "me" }]),
+            ),
+        ),
+        (
+            "Tags",
+            set(
+                full.clone(),
+                "Tags",
+                many(49, &|i| json!({ "Key": format!("k{i}"), "Value": "v" })),
+            ),
+        ),
+        ("Colour", set(full.clone(), "Colour", json!("blue"))),
+        (
+            "trainingDataUri",
+            set(
+                full.clone(),
+                "trainingDataUri",
+                json!("s3://training-bucket/a"),
+            ),
+        ),
+        ("ServiceToken", unset(full.clone(), "ServiceToken")),
+        (
+            "OutputDataUri",
+            set(
+                full.clone(),
+                "OutputDataUri",
+                json!("s3://no-such-bucket-here/out/"),
+            ),
+        ),
+        (
+            "RoleName",
+            set(full.clone(), "RoleName", json!("someone-elses-role")),
+        ),
+        (
+            "S3Endpoint",
+            set(full.clone(), "VpcConfig.SubnetIds", json!([fx.subnets[1]])),
+        ),
+        (
+            "Job.JobName",
+            set(
+                set(full, "Job.JobName", json!("someone-elses-job")),
+                "S3Endpoint.Create",
+                json!("false"),
+            ),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_corpus_fails_naming_the_property_with_no_mutating_call() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    let handler = emu.handler_clients().await;
+    // What the corpus collides with: another VPC, someone else's role, job
+    // and an S3 gateway endpoint on the main route table.
+    let other = check
+        .ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .expect("vpc");
+    let other_vpc = other
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("id")
+        .to_string();
+    let s = check
+        .ec2
+        .create_subnet()
+        .vpc_id(&other_vpc)
+        .cidr_block("10.9.1.0/24")
+        .send()
+        .await
+        .expect("subnet");
+    let other_subnet = s
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("id")
+        .to_string();
+    check
+        .iam
+        .create_role()
+        .role_name("someone-elses-role")
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .expect("role");
+    check
+        .ec2
+        .create_vpc_endpoint()
+        .vpc_id(&fx.vpc_id)
+        .service_name("com.amazonaws.us-east-1.s3")
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
+        .route_table_ids(&fx.main_route_table)
+        .send()
+        .await
+        .expect("their endpoint");
+    // Submitted directly, without our tags.
+    check
+        .bedrock
+        .create_model_customization_job()
+        .job_name("someone-elses-job")
+        .custom_model_name("someone-elses-model")
+        .role_arn("arn:aws:iam::123456789012:role/x")
+        .base_model_identifier("amazon.titan-text-express-v1")
+        .training_data_config(
+            aws_sdk_bedrock::types::TrainingDataConfig::builder()
+                .s3_uri("s3://training-bucket/t")
+                .build(),
+        )
+        .output_data_config(
+            aws_sdk_bedrock::types::OutputDataConfig::builder()
+                .s3_uri("s3://output-bucket/o")
+                .build()
+                .expect("out"),
+        )
+        .send()
+        .await
+        .expect("their job");
+
+    let cases = corpus(&fx, &other_subnet);
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let mut problems = Vec::new();
+    for (i, (property, props)) in cases.iter().enumerate() {
+        emu.clear_requests().await;
+        let out = run(
+            &handler,
+            &fast_settings(),
+            &create(&format!("corpus-{i}"), props.clone()),
+        )
+        .await;
+        let mutating: Vec<String> = emu
+            .requests()
+            .await
+            .iter()
+            .filter_map(|r| {
+                r["operation"]
+                    .as_str()
+                    .filter(|op| is_mutating(op))
+                    .map(str::to_string)
+            })
+            .collect();
+        if out.status != bedrock_setup::cfn::Status::Failed {
+            problems.push(format!("#{i} {property}: answered SUCCESS"));
+        } else if !out.reason.contains(property) {
+            problems.push(format!(
+                "#{i}: Reason does not name {property}: {}",
+                out.reason
+            ));
+        }
+        if !mutating.is_empty() {
+            problems.push(format!("#{i} {property}: mutating calls {mutating:?}"));
+        }
+        if out.physical_id.is_empty() {
+            problems.push(format!("#{i} {property}: no physical id returned"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {} cases misbehaved:\n{}",
+        problems.len(),
+        cases.len(),
+        problems.join("\n")
+    );
+}
+
+// ----------------------------------------------------------- concurrency
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_setups_on_one_bucket_keep_exactly_their_statements() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    let handler = emu.handler_clients().await;
+    let user = json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "OwnerStatement", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::output-bucket" }] });
+    check
+        .s3
+        .put_bucket_policy()
+        .bucket(&fx.output_bucket)
+        .policy(user.to_string())
+        .send()
+        .await
+        .expect("policy");
+    // Widen the read-modify-write window so the writers really interleave.
+    emu.add_faults(json!([{ "service": "s3", "operation": "PutBucketPolicy", "kind": "delay", "delay_ms": 150, "times": -1 }])).await;
+    let mut props = fx.full_properties();
+    props["S3Endpoint"]["Create"] = json!("false");
+    props.as_object_mut().expect("obj").remove("Job");
+
+    for round in 0..4 {
+        let ids: Vec<String> = (0..3).map(|k| format!("round{round}-setup{k}")).collect();
+        let outs = futures_util::future::join_all(ids.iter().map(|id| {
+            let (handler, props) = (&handler, props.clone());
+            async move { run(handler, &fast_settings(), &create(id, props)).await }
+        }))
+        .await;
+        let pids: Vec<String> = outs
+            .iter()
+            .map(|o| {
+                assert_eq!(
+                    o.status,
+                    bedrock_setup::cfn::Status::Success,
+                    "{}",
+                    o.reason
+                );
+                o.physical_id.clone()
+            })
+            .collect();
+        let sids: BTreeSet<String> = inventory(&check, &fx.output_bucket)
+            .await
+            .bucket_statement_sids
+            .into_iter()
+            .collect();
+        let mut want: BTreeSet<String> = pids
+            .iter()
+            .map(|p| bedrock_setup::model::identity::bucket_statement_sid(p))
+            .collect();
+        want.insert("OwnerStatement".into());
+        assert_eq!(
+            sids, want,
+            "round {round}: every concurrent Create keeps its statement"
+        );
+
+        let dels = futures_util::future::join_all(pids.iter().enumerate().map(|(k, pid)| {
+            let (handler, props) = (&handler, props.clone());
+            async move {
+                run(
+                    handler,
+                    &fast_settings(),
+                    &delete(&format!("round{round}-del{k}"), pid, props),
+                )
+                .await
+            }
+        }))
+        .await;
+        for d in &dels {
+            assert_eq!(
+                d.status,
+                bedrock_setup::cfn::Status::Success,
+                "{}",
+                d.reason
+            );
+        }
+        let policy = check
+            .s3
+            .get_bucket_policy()
+            .bucket(&fx.output_bucket)
+            .send()
+            .await
+            .expect("policy");
+        let now: Value = serde_json::from_str(policy.policy().unwrap_or("{}")).expect("json");
+        assert_eq!(
+            now, user,
+            "round {round}: concurrent Deletes remove exactly their statements"
+        );
+    }
+}
+
+// --------------------------------------------------------------- faults
+
+const SEED: [u8; 32] = *b"bedrock-customization-setup-seed";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Create,
+    UpdateInPlace,
+    Replace,
+    Delete,
+}
+
+#[derive(Debug, Clone)]
+struct Scenario {
+    stage: Stage,
+    service: String,
+    operation: String,
+    kind: &'static str,
+    times: i64,
+    skip: u32,
+}
+
+/// Every (operation, fault kind) of a stage, each with a seeded number of
+/// faulty answers (a transient one the SDK retries away, or a persistent
+/// one) and a seeded number of good calls first.
+fn scenarios(stage: Stage, ops: &[(String, String)], runner: &mut TestRunner) -> Vec<Scenario> {
+    let shape = (proptest::sample::select(vec![1i64, 2, 3, -1]), 0u32..2);
+    let mut out = Vec::new();
+    for (service, operation) in ops {
+        for kind in ["throttle", "error500", "drop", "drop_after", "delay"] {
+            let (times, skip) = shape.new_tree(runner).expect("strategy").current();
+            out.push(Scenario {
+                stage,
+                service: service.clone(),
+                operation: operation.clone(),
+                kind,
+                times,
+                skip,
+            });
+        }
+    }
+    out
+}
+
+fn fault_props(fx: &Fixture) -> Value {
+    let mut p = fx.full_properties();
+    // Models are kept by default; here they must go so "nothing left" holds.
+    p["Job"]["DeleteCustomModelOnDelete"] = json!("true");
+    p
+}
+
+/// Everything that must hold once CloudFormation has cleaned up.
+async fn assert_clean(emu: &Emulator, fx: &Fixture, user_policy: &Value, what: &str) {
+    let check = emu.check_clients().await;
+    let inv = inventory(&check, &fx.output_bucket).await;
+    assert_eq!(
+        inv.roles,
+        vec!["someone-elses-role".to_string()],
+        "{what}: roles left: {inv:?}"
+    );
+    let ours: Vec<_> = inv.endpoints.iter().filter(|(_, t)| t[0] != "-").collect();
+    assert!(ours.is_empty(), "{what}: endpoints left: {inv:?}");
+    assert_eq!(
+        inv.endpoints.len(),
+        1,
+        "{what}: the foreign endpoint must stay: {inv:?}"
+    );
+    assert!(
+        inv.jobs.iter().all(|(_, s)| s != "InProgress"),
+        "{what}: jobs still running: {inv:?}"
+    );
+    assert!(inv.models.is_empty(), "{what}: models left: {inv:?}");
+    let policy = check
+        .s3
+        .get_bucket_policy()
+        .bucket(&fx.output_bucket)
+        .send()
+        .await
+        .expect("policy");
+    let now: Value = serde_json::from_str(policy.policy().unwrap_or("{}")).expect("json");
+    assert_eq!(
+        &now, user_policy,
+        "{what}: the user's bucket policy changed"
+    );
+    let role = check
+        .iam
+        .get_role()
+        .role_name("someone-elses-role")
+        .send()
+        .await
+        .expect("role")
+        .role
+        .expect("role");
+    assert!(role.tags().is_empty(), "{what}: foreign role was tagged");
+    let inline = check
+        .iam
+        .list_role_policies()
+        .role_name("someone-elses-role")
+        .send()
+        .await
+        .expect("p");
+    assert_eq!(
+        inline.policy_names(),
+        ["theirs"],
+        "{what}: foreign role's policies changed"
+    );
+}
+
+/// The setup the fault runs meet: the fixture, plus resources that are not
+/// ours and must never change.
+async fn fault_bed() -> (Emulator, Fixture, Value) {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    check
+        .iam
+        .create_role()
+        .role_name("someone-elses-role")
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .expect("role");
+    check
+        .iam
+        .put_role_policy()
+        .role_name("someone-elses-role")
+        .policy_name("theirs")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("policy");
+    let other = check
+        .ec2
+        .create_vpc()
+        .cidr_block("10.7.0.0/16")
+        .send()
+        .await
+        .expect("vpc");
+    let other_vpc = other
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("id")
+        .to_string();
+    let rt = check
+        .ec2
+        .create_route_table()
+        .vpc_id(&other_vpc)
+        .send()
+        .await
+        .expect("rt");
+    check
+        .ec2
+        .create_vpc_endpoint()
+        .vpc_id(&other_vpc)
+        .service_name("com.amazonaws.us-east-1.s3")
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
+        .route_table_ids(
+            rt.route_table()
+                .and_then(|r| r.route_table_id())
+                .expect("rt id"),
+        )
+        .send()
+        .await
+        .expect("foreign endpoint");
+    let user = json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "OwnerStatement", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::output-bucket" }] });
+    check
+        .s3
+        .put_bucket_policy()
+        .bucket(&fx.output_bucket)
+        .policy(user.to_string())
+        .send()
+        .await
+        .expect("policy");
+    (emu, fx, user)
+}
+
+/// The (service, operation) pairs a stage calls, read from a clean run.
+async fn operations_of(
+    emu: &Emulator,
+    hp: &InProcess,
+    props: &Value,
+    stage: Stage,
+) -> Vec<(String, String)> {
+    let pid = match stage {
+        Stage::Create => None,
+        _ => {
+            let a = hp.send("Create", "probe-create", None, props, None).await;
+            Some(a["PhysicalResourceId"].as_str().expect("pid").to_string())
+        }
+    };
+    emu.clear_requests().await;
+    let (tagged, retrain) = changed_props(props);
+    let answer = match stage {
+        Stage::Create => hp.send("Create", "probe", None, props, None).await,
+        Stage::UpdateInPlace => {
+            hp.send("Update", "probe", pid.as_deref(), &tagged, Some(props))
+                .await
+        }
+        Stage::Replace => {
+            hp.send("Update", "probe", pid.as_deref(), &retrain, Some(props))
+                .await
+        }
+        Stage::Delete => {
+            hp.send("Delete", "probe", pid.as_deref(), props, None)
+                .await
+        }
+    };
+    assert_eq!(answer["Status"], "SUCCESS", "clean {stage:?}: {answer}");
+    let ops: BTreeSet<(String, String)> = emu
+        .requests()
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r["service"].as_str().unwrap_or("").to_string(),
+                r["operation"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    // Leave nothing behind for the scenarios.
+    let new_pid = answer["PhysicalResourceId"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    match stage {
+        Stage::Create | Stage::UpdateInPlace => {
+            hp.send("Delete", "probe-del", Some(&new_pid), props, None)
+                .await;
+        }
+        Stage::Replace => {
+            hp.send("Delete", "probe-del-old", pid.as_deref(), props, None)
+                .await;
+            hp.send("Delete", "probe-del-new", Some(&new_pid), &retrain, None)
+                .await;
+        }
+        Stage::Delete => {}
+    }
+    ops.into_iter().collect()
+}
+
+fn changed_props(props: &Value) -> (Value, Value) {
+    let mut tagged = props.clone();
+    tagged["Tags"] =
+        json!([{ "Key": "team", "Value": "research" }, { "Key": "cost-center", "Value": "42" }]);
+    let mut retrain = props.clone();
+    retrain["Job"]["HyperParameters"]["epochCount"] = json!("7");
+    (tagged, retrain)
+}
+
+/// One scenario, then what CloudFormation would do next, then the checks.
+async fn run_scenario(
+    emu: &Emulator,
+    fx: &Fixture,
+    user: &Value,
+    hp: &InProcess,
+    n: usize,
+    s: &Scenario,
+) {
+    let props = fault_props(fx);
+    let (tagged, retrain) = changed_props(&props);
+    let what = format!("scenario {n} {s:?}");
+    let rid = |step: &str| format!("s{n}-{step}");
+    let rule = json!([{ "service": s.service, "operation": s.operation, "kind": s.kind, "times": s.times, "skip": s.skip, "delay_ms": 300 }]);
+    let status = |a: &Value| a["Status"].as_str().unwrap_or("").to_string();
+    let pid_of = |a: &Value| a["PhysicalResourceId"].as_str().unwrap_or("").to_string();
+
+    let base = if s.stage == Stage::Create {
+        None
+    } else {
+        let a = hp.send("Create", &rid("base"), None, &props, None).await;
+        assert_eq!(status(&a), "SUCCESS", "{what}: clean create: {a}");
+        Some(pid_of(&a))
+    };
+    emu.add_faults(rule).await;
+    let faulted = match s.stage {
+        Stage::Create => hp.send("Create", &rid("create"), None, &props, None).await,
+        Stage::UpdateInPlace => {
+            hp.send(
+                "Update",
+                &rid("update"),
+                base.as_deref(),
+                &tagged,
+                Some(&props),
+            )
+            .await
+        }
+        Stage::Replace => {
+            hp.send(
+                "Update",
+                &rid("replace"),
+                base.as_deref(),
+                &retrain,
+                Some(&props),
+            )
+            .await
+        }
+        Stage::Delete => {
+            hp.send("Delete", &rid("delete"), base.as_deref(), &props, None)
+                .await
+        }
+    };
+    emu.clear_faults().await;
+    assert!(
+        !pid_of(&faulted).is_empty(),
+        "{what}: no physical id in {faulted}"
+    );
+    let ok = status(&faulted) == "SUCCESS";
+    // CloudFormation's next steps, with AWS healthy again.
+    let mut follow_up = Vec::new();
+    match (s.stage, ok) {
+        (Stage::Create, _) => follow_up.push(("Delete", pid_of(&faulted), props.clone(), None)),
+        (Stage::UpdateInPlace, true) => {
+            follow_up.push(("Delete", pid_of(&faulted), tagged.clone(), None))
+        }
+        (Stage::UpdateInPlace, false) | (Stage::Replace, false) => {
+            let old = if s.stage == Stage::Replace {
+                retrain.clone()
+            } else {
+                tagged.clone()
+            };
+            assert_eq!(
+                Some(pid_of(&faulted)),
+                base,
+                "{what}: a failed update keeps its id"
+            );
+            follow_up.push(("Update", pid_of(&faulted), props.clone(), Some(old)));
+            follow_up.push(("Delete", pid_of(&faulted), props.clone(), None));
+        }
+        (Stage::Replace, true) => {
+            follow_up.push((
+                "Delete",
+                base.clone().unwrap_or_default(),
+                props.clone(),
+                None,
+            ));
+            follow_up.push(("Delete", pid_of(&faulted), retrain.clone(), None));
+        }
+        (Stage::Delete, true) => {}
+        // A stack whose Delete failed is deleted again by its user.
+        (Stage::Delete, false) => follow_up.push(("Delete", pid_of(&faulted), props.clone(), None)),
+    }
+    for (i, (kind, pid, p, old)) in follow_up.iter().enumerate() {
+        let a = hp
+            .send(
+                kind,
+                &rid(&format!("follow{i}")),
+                Some(pid),
+                p,
+                old.as_ref(),
+            )
+            .await;
+        assert_eq!(
+            status(&a),
+            "SUCCESS",
+            "{what}: follow-up {kind} after {}: {a}",
+            faulted["Reason"]
+        );
+    }
+    assert_clean(emu, fx, user, &what).await;
+}
+
+async fn fault_stage(stage: Stage, seed_offset: u8) {
+    let (emu, fx, user) = fault_bed().await;
+    let hp = InProcess::new(fast_retry_clients(&emu.endpoint).await).await;
+    let ops = operations_of(&emu, &hp, &fault_props(&fx), stage).await;
+    assert!(ops.len() >= 8, "{stage:?} calls {ops:?}");
+    let mut seed = SEED;
+    seed[0] ^= seed_offset;
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    let all = scenarios(stage, &ops, &mut runner);
+    for (n, s) in all.iter().enumerate() {
+        run_scenario(&emu, &fx, &user, &hp, n, s).await;
+    }
+    eprintln!(
+        "{stage:?}: {} fault scenarios over {} operations passed",
+        all.len(),
+        ops.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_during_create() {
+    fault_stage(Stage::Create, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_during_update_in_place() {
+    fault_stage(Stage::UpdateInPlace, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_during_replacement() {
+    fault_stage(Stage::Replace, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_during_delete() {
+    fault_stage(Stage::Delete, 4).await;
+}

@@ -4,6 +4,8 @@
 
 #[path = "core/common.rs"]
 mod common;
+#[path = "core/fuzz.rs"]
+mod fuzz;
 #[path = "core/identity.rs"]
 mod identity;
 #[path = "core/plan.rs"]

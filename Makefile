@@ -53,8 +53,12 @@ build: tools
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip
 
-bench: venv tools
-	$(VENV)/bin/python scripts/bench.py
+# Host-native release builds of the handler and of a bare lambda_runtime
+# echo function (same profile), plus the arm64 zip for its size.
+bench: venv build
+	cargo build --release --bin bootstrap --example echo
+	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
+		--echo $(TARGET_DIR)/release/examples/echo --zip $(LAMBDA_ZIP)
 
 deploy: tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build

@@ -11,139 +11,13 @@ Usage: python scripts/local_run.py --bootstrap target/debug/bootstrap
 """
 
 import argparse
-import http.server
 import json
-import os
-import queue
 import subprocess
 import sys
 import threading
 import time
-import urllib.parse
-from pathlib import Path
 
-import boto3
-
-ROOT = Path(__file__).resolve().parent.parent
-REGION = "us-east-1"
-OWNER_TAG = "bedrock-customization-setup:id"
-
-
-def start_emulator():
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/emulator/moto_wrapper.py"), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("PORT "):
-        raise SystemExit(f"emulator did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{line.split()[1]}"
-
-
-def clients(endpoint):
-    kw = dict(endpoint_url=endpoint, region_name=REGION,
-              aws_access_key_id="testing", aws_secret_access_key="testing")
-    from botocore.config import Config
-    return {
-        "iam": boto3.client("iam", **kw),
-        "ec2": boto3.client("ec2", **kw),
-        "s3": boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw),
-        "bedrock": boto3.client("bedrock", **kw),
-    }
-
-
-def prepare(c):
-    """The user's own infrastructure, which the resource uses but never creates."""
-    ec2 = c["ec2"]
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    s1 = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-    s2 = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
-    sg = ec2.create_security_group(GroupName="bedrock-jobs", Description="jobs", VpcId=vpc)["GroupId"]
-    rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=rt, SubnetId=s1)
-    for b in ("demo-training-data", "demo-customization-output"):
-        c["s3"].create_bucket(Bucket=b)
-    # The bucket owner's own statement, which the handler must keep.
-    c["s3"].put_bucket_policy(Bucket="demo-customization-output", Policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                       "Resource": "arn:aws:s3:::demo-customization-output/*",
-                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
-    return {"subnet-0123456789abcdef0": s1, "subnet-0123456789abcdef1": s2, "sg-0123456789abcdef0": sg,
-            "vpc": vpc, "own_route_table": rt}
-
-
-class Local(http.server.ThreadingHTTPServer):
-    """The fake Lambda Runtime API and the fake ResponseURL on one port."""
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.events = queue.Queue()
-        self.answers = queue.Queue()
-        self.reported = queue.Queue()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def reply(self, status, data=b"{}", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        if self.path == "/2018-06-01/runtime/invocation/next":
-            request_id, event, deadline_ms = self.server.events.get()
-            self.reply(200, json.dumps(event).encode(), [
-                ("Lambda-Runtime-Aws-Request-Id", request_id),
-                ("Lambda-Runtime-Deadline-Ms", str(deadline_ms)),
-                ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup"),
-                ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")])
-        else:
-            self.reply(404)
-
-    def do_POST(self):
-        data = self.body()
-        self.server.reported.put((self.path, data.decode()))
-        self.reply(202)
-
-    def do_PUT(self):
-        data = self.body()
-        self.server.answers.put({"content_type": self.headers.get("Content-Type"), "body": json.loads(data)})
-        self.reply(200, b"")
-
-
-def inventory(c):
-    out = {"roles": [], "s3_gateway_endpoints": [], "output_bucket_policy_sids": [], "jobs": [], "custom_models": []}
-    for r in c["iam"].list_roles()["Roles"]:
-        tags = {t["Key"]: t["Value"] for t in c["iam"].list_role_tags(RoleName=r["RoleName"])["Tags"]}
-        out["roles"].append({"name": r["RoleName"], "path": r["Path"], "owner": tags.get(OWNER_TAG),
-                             "inline_policies": c["iam"].list_role_policies(RoleName=r["RoleName"])["PolicyNames"]})
-    for e in c["ec2"].describe_vpc_endpoints()["VpcEndpoints"]:
-        if e["State"].lower() == "deleted":
-            continue
-        tags = {t["Key"]: t["Value"] for t in e.get("Tags", [])}
-        out["s3_gateway_endpoints"].append({"id": e["VpcEndpointId"], "route_tables": sorted(e["RouteTableIds"]),
-                                            "owner": tags.get(OWNER_TAG)})
-    try:
-        pol = json.loads(c["s3"].get_bucket_policy(Bucket="demo-customization-output")["Policy"])
-        out["output_bucket_policy_sids"] = [s.get("Sid") for s in pol["Statement"]]
-    except c["s3"].exceptions.ClientError:
-        out["output_bucket_policy_sids"] = "(no policy)"
-    for j in c["bedrock"].list_model_customization_jobs()["modelCustomizationJobSummaries"]:
-        out["jobs"].append({"name": j["jobName"], "status": j["status"]})
-    out["custom_models"] = [m["modelName"] for m in c["bedrock"].list_custom_models()["modelSummaries"]]
-    return out
+from localstack import Local, clients, function_env, inventory, prepare, sample_event, start_emulator
 
 
 def main():
@@ -161,25 +35,10 @@ def main():
         ids = prepare(c)
         print(f"emulator at {endpoint}; prepared VPC {ids['vpc']} with subnets "
               f"{ids['subnet-0123456789abcdef0']}, {ids['subnet-0123456789abcdef1']} and buckets\n")
-        env = {"PATH": os.environ.get("PATH", ""), "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
-               "AWS_LAMBDA_FUNCTION_NAME": "bedrock-setup", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_REGION": REGION,
-               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-               "AWS_ENDPOINT_URL": endpoint, "S3_FORCE_PATH_STYLE": "true", "RUST_LOG": "warn"}
-        function = subprocess.Popen([args.bootstrap], env=env)
+        function = subprocess.Popen([args.bootstrap], env=function_env(port, endpoint))
 
         def send(name, physical_id=None, properties=None):
-            event = json.loads((ROOT / "events" / name).read_text())
-            text = json.dumps(event)
-            for sample, real in ids.items():
-                text = text.replace(sample, real)
-            event = json.loads(text)
-            query = urllib.parse.urlsplit(event["ResponseURL"]).query
-            event["ResponseURL"] = f"http://127.0.0.1:{port}/cfn-response/{event['RequestId']}?{query}"
-            if physical_id:
-                event["PhysicalResourceId"] = physical_id
-            if properties is not None:
-                event["ResourceProperties"] = properties
+            event = sample_event(name, ids, port, physical_id, properties)
             local.events.put((event["RequestId"], event, int((time.time() + 300) * 1000)))
             answer = local.answers.get(timeout=300)
             path, _ = local.reported.get(timeout=30)

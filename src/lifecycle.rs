@@ -258,10 +258,10 @@ struct Observed {
     job: Option<job::JobObservation>,
 }
 
-/// Makes or adopts every part of the setup in four steps: observe (every
+/// Makes or adopts every part of the setup in three steps: observe (every
 /// lookup at once), check (a foreign part or a bad VPC fails here, before
-/// any change), apply (role, endpoint and bucket statement at once), then
-/// submit the job, which needs the role.
+/// any change), apply (the role then the job, the endpoint, the bucket
+/// statement, at once).
 async fn ensure(
     clients: &Clients,
     settings: &Settings,
@@ -368,8 +368,22 @@ async fn ensure(
             .map_err(after_a_change)?;
     }
 
-    // 3. Apply.
-    let role_part = role::apply(&clients.iam, &want_role, observed.role);
+    // 3. Apply: the role and then the job (which needs only the role), the
+    // endpoint, and the bucket statement, all at once.
+    let role_and_job = async {
+        let role = role::apply(&clients.iam, &want_role, observed.role).await?;
+        info!(role = %role.name, created = role.created, "role ready");
+        let job = match (want_job, observed.job) {
+            (Some(mut want), Some(obs)) => {
+                want.role_arn = role.arn.clone();
+                let submitted =
+                    job::apply(&clients.bedrock, &want, obs, settings.assume_role_retry).await?;
+                Some((submitted, want))
+            }
+            _ => None,
+        };
+        Ok::<_, PartError>((role, job))
+    };
     let endpoint_part = async {
         match (&want_endpoint, endpoint_plan) {
             (Some(w), Some(resolved)) => endpoint::apply(&clients.ec2, w, resolved).await.map(Some),
@@ -402,9 +416,8 @@ async fn ensure(
             _ => Ok(()),
         }
     };
-    let (role, endpoint, ()) =
-        tokio::try_join!(role_part, endpoint_part, bucket_part).map_err(after_a_change)?;
-    info!(role = %role.name, created = role.created, "role ready");
+    let ((role, job), endpoint, ()) =
+        tokio::try_join!(role_and_job, endpoint_part, bucket_part).map_err(after_a_change)?;
 
     let mut data = BTreeMap::new();
     data.insert("RoleArn".to_string(), role.arn.clone());
@@ -416,12 +429,7 @@ async fn ensure(
         data.insert("S3EndpointId".to_string(), e.id);
     }
 
-    // 4. The job.
-    if let (Some(mut want), Some(obs)) = (want_job, observed.job) {
-        want.role_arn = role.arn.clone();
-        let submitted = job::apply(&clients.bedrock, &want, obs, settings.assume_role_retry)
-            .await
-            .map_err(after_a_change)?;
+    if let Some((submitted, want)) = job {
         data.insert("JobArn".to_string(), submitted.arn);
         data.insert("JobName".to_string(), want.job_name);
         data.insert("CustomModelName".to_string(), want.model_name);
@@ -503,8 +511,9 @@ fn desired_job(
 /// Removes every part carrying `pid`. Every part is attempted even when
 /// another fails, so that one broken service leaves as little as possible;
 /// the first error is returned. `after_failure` is the undo of a request
-/// that failed: the model is kept whatever the flags say, because it is
-/// never made by a failed request.
+/// that failed, whatever the flags say: its job, submitted minutes ago at
+/// most, is stopped, and a model of ours under its name goes too, since
+/// such a job cannot have trained one worth keeping.
 async fn teardown(
     clients: &Clients,
     pid: &str,
@@ -514,35 +523,21 @@ async fn teardown(
     let names = props.names(pid);
     let mut notes = Vec::new();
     let mut errors = Vec::new();
-    if let (Some(j), Some(job_name), Some(model_name)) =
-        (&props.job, &names.job_name, &names.model_name)
-    {
-        let done = job::teardown(
-            &clients.bedrock,
-            pid,
-            job_name,
-            model_name,
-            j.stop_job_on_delete || after_failure,
-            j.delete_custom_model_on_delete && !after_failure,
-        )
-        .await;
-        match done {
-            Ok(done) => {
-                if done.stopped {
-                    notes.push(format!("job {job_name} stopped"));
-                }
-                if done.model_deleted {
-                    notes.push(format!("custom model {model_name} deleted"));
-                } else if !after_failure {
-                    notes.push(format!("custom model {model_name} kept"));
-                }
-                for f in done.skipped_foreign {
-                    notes.push(format!("{f} is not ours and was left alone"));
-                }
-            }
-            Err(e) => errors.push(e),
+    let job_part = async {
+        match (&props.job, &names.job_name, &names.model_name) {
+            (Some(j), Some(job_name), Some(model_name)) => job::teardown(
+                &clients.bedrock,
+                pid,
+                job_name,
+                model_name,
+                j.stop_job_on_delete || after_failure,
+                j.delete_custom_model_on_delete || after_failure,
+            )
+            .await
+            .map(Some),
+            _ => Ok(None),
         }
-    }
+    };
     let sid = bucket_statement_sid(pid);
     let bucket = props.output_data.bucket.as_str();
     let bucket_part = async {
@@ -562,8 +557,28 @@ async fn teardown(
     };
     let endpoint_part = endpoint::teardown(&clients.ec2, pid);
     let role_part = role::teardown(&clients.iam, &names.role_name, pid);
-    let (bucket_note, endpoints, role_removed) =
-        tokio::join!(bucket_part, endpoint_part, role_part);
+    // Every part at once: stopping the job needs neither the role nor the
+    // network, and none of them needs the job.
+    let (job_done, bucket_note, endpoints, role_removed) =
+        tokio::join!(job_part, bucket_part, endpoint_part, role_part);
+    if let (Ok(Some(done)), Some(job_name), Some(model_name)) =
+        (&job_done, &names.job_name, &names.model_name)
+    {
+        if done.stopped {
+            notes.push(format!("job {job_name} stopped"));
+        }
+        if done.model_deleted {
+            notes.push(format!("custom model {model_name} deleted"));
+        } else if !after_failure {
+            notes.push(format!("custom model {model_name} kept"));
+        }
+        for f in &done.skipped_foreign {
+            notes.push(format!("{f} is not ours and was left alone"));
+        }
+    }
+    if let Err(e) = job_done {
+        errors.push(e);
+    }
     match bucket_note {
         Ok(note) => notes.extend(note),
         Err(e) => errors.push(e),

@@ -380,51 +380,80 @@ pub async fn teardown(
     stop_job: bool,
     delete_model: bool,
 ) -> Result<JobTeardown, PartError> {
-    let mut done = JobTeardown::default();
-    if let Some(job) = find_job(bedrock, job_name).await? {
+    let stop = async {
+        let Some(job) = find_job(bedrock, job_name).await? else {
+            return Ok(None);
+        };
         let owner = owner_of(&tags_of(bedrock, &job.arn).await?).map(str::to_string);
         if owner.as_deref() != Some(physical_id) {
-            done.skipped_foreign.push(format!("job '{job_name}'"));
-        } else if stop_job
-            && job
-                .status
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("InProgress"))
-        {
-            match bedrock
-                .stop_model_customization_job()
-                .job_identifier(job_name)
-                .send()
-                .await
-            {
-                Ok(_) => done.stopped = true,
-                Err(e)
-                    if e.as_service_error().is_some_and(|s| {
-                        s.is_resource_not_found_exception() || s.is_conflict_exception()
-                    }) => {}
-                Err(e) => return Err(aws_error("bedrock:StopModelCustomizationJob", e)),
-            }
+            return Ok(Some(false));
         }
-    }
-    if delete_model && let Some(arn) = find_model_arn(bedrock, model_name).await? {
+        let running = job
+            .status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("InProgress"));
+        if !(stop_job && running) {
+            return Ok(None);
+        }
+        match bedrock
+            .stop_model_customization_job()
+            .job_identifier(job_name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Some(true)),
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_resource_not_found_exception() || s.is_conflict_exception()
+                }) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(aws_error("bedrock:StopModelCustomizationJob", e)),
+        }
+    };
+    // The model exists only once training has produced it; stopping the
+    // job and deleting an earlier model do not wait for each other.
+    let delete = async {
+        if !delete_model {
+            return Ok(None);
+        }
+        let Some(arn) = find_model_arn(bedrock, model_name).await? else {
+            return Ok(None);
+        };
         let owner = owner_of(&tags_of(bedrock, &arn).await?).map(str::to_string);
         if owner.as_deref() != Some(physical_id) {
-            done.skipped_foreign
-                .push(format!("custom model '{model_name}'"));
-        } else {
-            match bedrock
-                .delete_custom_model()
-                .model_identifier(model_name)
-                .send()
-                .await
-            {
-                Ok(_) => done.model_deleted = true,
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-                Err(e) => return Err(aws_error("bedrock:DeleteCustomModel", e)),
-            }
+            return Ok(Some(false));
         }
+        match bedrock
+            .delete_custom_model()
+            .model_identifier(model_name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Some(true)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(aws_error("bedrock:DeleteCustomModel", e)),
+        }
+    };
+    // Some(true): done; Some(false): not ours, left alone; None: nothing to do.
+    let (stopped, deleted) = tokio::try_join!(stop, delete)?;
+    let mut done = JobTeardown {
+        stopped: stopped == Some(true),
+        model_deleted: deleted == Some(true),
+        ..JobTeardown::default()
+    };
+    if stopped == Some(false) {
+        done.skipped_foreign.push(format!("job '{job_name}'"));
+    }
+    if deleted == Some(false) {
+        done.skipped_foreign
+            .push(format!("custom model '{model_name}'"));
     }
     Ok(done)
 }

@@ -16,8 +16,7 @@ pub struct VpcFacts {
 }
 
 /// Looks up the one VPC the subnets and security groups share, and the
-/// route tables serving the subnets. One round trip when every subnet has a
-/// route table of its own; a second for the VPC's main table otherwise.
+/// route tables serving the subnets, in one round trip.
 pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError> {
     let subnets = async {
         ec2.describe_subnets()
@@ -46,7 +45,17 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
             .await
             .map_err(|e| aws_error("ec2:DescribeRouteTables", e))
     };
-    let (subnets, groups, associated) = tokio::try_join!(subnets, groups, associated)?;
+    // Every VPC's main table (one each): read now rather than after the
+    // VPC id is known, saving a round trip when a subnet uses it.
+    let mains = async {
+        ec2.describe_route_tables()
+            .filters(ec2_filter("association.main", ["true".to_string()]))
+            .send()
+            .await
+            .map_err(|e| aws_error("ec2:DescribeRouteTables", e))
+    };
+    let (subnets, groups, associated, mains) =
+        tokio::try_join!(subnets, groups, associated, mains)?;
     let mut members: Vec<(String, String)> = subnets
         .subnets()
         .iter()
@@ -99,14 +108,12 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
         }
     }
     if !on_main.is_empty() {
-        let main = ec2
-            .describe_route_tables()
-            .filters(ec2_filter("vpc-id", [vpc_id.clone()]))
-            .filters(ec2_filter("association.main", ["true".to_string()]))
-            .send()
-            .await
-            .map_err(|e| aws_error("ec2:DescribeRouteTables", e))?;
-        match main.route_tables().first().and_then(|t| t.route_table_id()) {
+        let main = mains
+            .route_tables()
+            .iter()
+            .find(|t| t.vpc_id() == Some(vpc_id.as_str()))
+            .and_then(|t| t.route_table_id());
+        match main {
             Some(m) => {
                 tables.insert(m.to_string());
             }

@@ -329,35 +329,41 @@ pub async fn teardown(iam: &Client, name: &str, physical_id: &str) -> Result<Rem
     if tag_value(&role, OWNER_TAG_KEY) != Some(physical_id) {
         return Ok(Removed::NotOurs);
     }
-    let inline = iam
-        .list_role_policies()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| aws_error("iam:ListRolePolicies", e))?;
-    let attached = iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| aws_error("iam:ListAttachedRolePolicies", e))?;
+    let inline = async {
+        iam.list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:ListRolePolicies", e))
+    };
+    let attached = async {
+        iam.list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:ListAttachedRolePolicies", e))
+    };
+    let (inline, attached) = tokio::try_join!(inline, attached)?;
     let deletes = inline
         .policy_names()
         .iter()
         .map(|p| delete_inline_policy(iam, name, p));
-    try_join_all(deletes).await?;
     // Someone may have attached managed policies to our role by hand; the
     // attachment goes with the role, the policies themselves stay.
-    for p in attached.attached_policies() {
-        if let Some(arn) = p.policy_arn() {
+    let detaches = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .map(|arn| async move {
             iam.detach_role_policy()
                 .role_name(name)
                 .policy_arn(arn)
                 .send()
                 .await
-                .map_err(|e| aws_error("iam:DetachRolePolicy", e))?;
-        }
-    }
+                .map(|_| ())
+                .map_err(|e| aws_error("iam:DetachRolePolicy", e))
+        });
+    tokio::try_join!(try_join_all(deletes), try_join_all(detaches))?;
     match iam.delete_role().role_name(name).send().await {
         Ok(_) => Ok(Removed::Deleted),
         Err(e)

@@ -228,6 +228,7 @@ class Wrapper:
                 return [data]
 
         status, headers, data = self.forward(environ, service, operation, body)
+        entry["end"] = time.time()
         start_response(status, headers)
         return [data]
 

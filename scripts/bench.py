@@ -1,0 +1,149 @@
+"""The benchmark behind `make bench`. Prints figures; asserts nothing.
+
+- start-up: process spawn -> first GET /runtime/invocation/next under a fake
+  Runtime API, for the handler's release bootstrap and for a bare
+  lambda_runtime echo function built with the same profile (the ratio is the
+  figure);
+- Create, Update (in place) and Delete of the full setup against the emulator
+  with a fixed delay on every AWS call: wall time, AWS calls, and sequential
+  round trips on the critical path;
+- peak RSS of the function over that lifecycle, and the deployment zip size.
+
+Usage: python scripts/bench.py --bootstrap target/release/bootstrap
+           --echo target/release/examples/echo [--zip target/lambda/bootstrap/bootstrap.zip]
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from localstack import Local, clients, function_env, prepare, sample_event, start_emulator
+
+
+def start_up(binary, runs):
+    """Milliseconds from spawn to the first poll for an event."""
+    times = []
+    for _ in range(runs):
+        local = Local()
+        threading.Thread(target=local.serve_forever, daemon=True).start()
+        env = function_env(local.server_address[1], None)
+        started = time.perf_counter()
+        proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while local.first_next is None and proc.poll() is None and time.perf_counter() - started < 10:
+            time.sleep(0.0005)
+        if local.first_next is not None:
+            times.append((local.first_next - started) * 1000)
+        proc.kill()
+        proc.wait()
+        local.shutdown()
+    return times
+
+
+def control(endpoint, method, path, body=None):
+    req = urllib.request.Request(endpoint + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read() or b"null")
+
+
+def critical_path(entries):
+    """The longest chain of calls each starting after the previous ended."""
+    calls = sorted((e["at"], e.get("end", e["at"]), e["operation"]) for e in entries)
+    best = []
+    for i, (start, _, op) in enumerate(calls):
+        before = [best[j] for j in range(i) if calls[j][1] <= start]
+        best.append(max(before, key=len, default=[]) + [op])
+    return max(best, key=len, default=[])
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--echo", required=True)
+    parser.add_argument("--zip")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--delay-ms", type=int, default=50)
+    args = parser.parse_args()
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    print(f"binaries: {args.bootstrap} ({os.path.getsize(args.bootstrap) / 1e6:.1f} MB), "
+          f"{args.echo} ({os.path.getsize(args.echo) / 1e6:.1f} MB)\n")
+
+    ours = start_up(args.bootstrap, args.runs)
+    echo = start_up(args.echo, args.runs)
+    print(f"start-up, spawn -> first /next, {args.runs} runs (ms)")
+    print(f"  {'':22} {'median':>8} {'min':>8} {'max':>8}")
+    for name, t in (("handler bootstrap", ours), ("bare lambda_runtime", echo)):
+        print(f"  {name:22} {statistics.median(t):8.2f} {min(t):8.2f} {max(t):8.2f}")
+    print(f"  ratio of medians: {statistics.median(ours) / statistics.median(echo):.2f}x (target <= 1.3x)\n")
+
+    emulator, endpoint = start_emulator()
+    local = Local()
+    threading.Thread(target=local.serve_forever, daemon=True).start()
+    port = local.server_address[1]
+    function = None
+    try:
+        ids = prepare(clients(endpoint))
+        control(endpoint, "POST", "/_emulator/faults",
+                {"rules": [{"kind": "delay", "delay_ms": args.delay_ms, "times": -1}]})
+        function = subprocess.Popen([args.bootstrap], env=function_env(port, endpoint))
+        rows = []
+        chains = []
+
+        def step(label, name, physical_id=None):
+            control(endpoint, "DELETE", "/_emulator/requests")
+            event = sample_event(name, ids, port, physical_id)
+            started = time.perf_counter()
+            local.events.put((event["RequestId"], event, int((time.time() + 300) * 1000)))
+            answer = local.answers.get(timeout=300)["body"]
+            wall = (time.perf_counter() - started) * 1000
+            local.reported.get(timeout=30)
+            log = control(endpoint, "GET", "/_emulator/requests")
+            rows.append((label, answer["Status"], wall, len(log), critical_path(log)))
+            chains.append((label, critical_path(log)))
+            return answer
+
+        created = step("Create", "create.json")
+        pid = created["PhysicalResourceId"]
+        step("Update (in place)", "update-in-place.json", pid)
+        step("Delete", "delete.json", pid)
+        rss = peak_rss_kib(function.pid)
+    finally:
+        if function:
+            function.kill()
+        emulator.terminate()
+        local.shutdown()
+
+    print(f"lifecycle against the emulator, {args.delay_ms} ms added to every AWS call")
+    print(f"  {'':18} {'status':>8} {'wall ms':>9} {'AWS calls':>10} {'round trips':>12}")
+    for label, status, wall, calls, chain in rows:
+        print(f"  {label:18} {status:>8} {wall:9.0f} {calls:10d} {len(chain):12d}")
+    print("  (round trips: the longest chain of calls each waiting for the one before; target <= 5 for Create)")
+    for label, chain in chains:
+        print(f"  {label} critical path: {' -> '.join(chain)}")
+    print()
+    print(f"peak RSS of the function over the lifecycle: {rss / 1024:.1f} MB (target <= 32 MB)")
+    if args.zip and os.path.exists(args.zip):
+        print(f"deployment zip: {os.path.getsize(args.zip) / 1e6:.2f} MB (target <= 8 MB)")
+    else:
+        print("deployment zip: not built (make build)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

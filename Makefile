@@ -38,7 +38,7 @@ $(TOOLS)/.installed: requirements/tools.txt
 
 lint: venv tools
 	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml examples/stack.yaml
 	$(TOOLS)/bin/sam validate --lint --template template.yaml
 
@@ -51,14 +51,15 @@ run: venv
 
 build: tools
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip --bin bootstrap
 
 # Host-native release builds of the handler and of a bare lambda_runtime
 # echo function (same profile), plus the arm64 zip for its size.
 bench: venv build
-	cargo build --release --bin bootstrap --example echo
+	cargo build --release --bin bootstrap
+	cargo build --release -p echo-baseline
 	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
-		--echo $(TARGET_DIR)/release/examples/echo --zip $(LAMBDA_ZIP)
+		--echo $(TARGET_DIR)/release/echo --zip $(LAMBDA_ZIP)
 
 deploy: tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build

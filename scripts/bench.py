@@ -20,20 +20,18 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
-from localstack import Local, clients, function_env, prepare, sample_event, start_emulator
+from localstack import clients, function_env, serve_local, prepare, sample_event, start_emulator
 
 
 def start_up(binary, runs):
     """Milliseconds from spawn to the first poll for an event."""
     times = []
     for _ in range(runs):
-        local = Local()
-        threading.Thread(target=local.serve_forever, daemon=True).start()
-        env = function_env(local.server_address[1], None)
+        local, port = serve_local()
+        env = function_env(port, None)
         started = time.perf_counter()
         proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while local.first_next is None and proc.poll() is None and time.perf_counter() - started < 10:
@@ -93,9 +91,7 @@ def main():
     print(f"  ratio of medians: {statistics.median(ours) / statistics.median(echo):.2f}x (target <= 1.3x)\n")
 
     emulator, endpoint = start_emulator()
-    local = Local()
-    threading.Thread(target=local.serve_forever, daemon=True).start()
-    port = local.server_address[1]
+    local, port = serve_local()
     function = None
     try:
         ids = prepare(clients(endpoint))

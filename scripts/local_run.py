@@ -14,10 +14,9 @@ import argparse
 import json
 import subprocess
 import sys
-import threading
 import time
 
-from localstack import Local, clients, function_env, inventory, prepare, sample_event, start_emulator
+from localstack import clients, function_env, inventory, prepare, sample_event, serve_local, start_emulator
 
 
 def main():
@@ -26,9 +25,7 @@ def main():
     args = parser.parse_args()
 
     emulator, endpoint = start_emulator()
-    local = Local()
-    threading.Thread(target=local.serve_forever, daemon=True).start()
-    port = local.server_address[1]
+    local, port = serve_local()
     function = None
     try:
         c = clients(endpoint)

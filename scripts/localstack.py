@@ -138,6 +138,14 @@ def inventory(c):
 
 
 
+def serve_local():
+    """A fake Runtime API on a free port, served in the background: (server, port)."""
+    import threading
+    local = Local()
+    threading.Thread(target=local.serve_forever, daemon=True).start()
+    return local, local.server_address[1]
+
+
 def function_env(port, endpoint):
     """The environment Lambda gives the function, pointed at the emulator."""
     import os

@@ -8,6 +8,8 @@ mod common;
 mod fuzz;
 #[path = "core/identity.rs"]
 mod identity;
+#[path = "support/json_paths.rs"]
+mod json_paths;
 #[path = "core/plan.rs"]
 mod plan;
 #[path = "core/policies.rs"]
@@ -16,3 +18,5 @@ mod policies;
 mod properties;
 #[path = "core/response.rs"]
 mod response;
+#[path = "core/sdk.rs"]
+mod sdk;

@@ -10,37 +10,16 @@ use bedrock_setup::lifecycle::run;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
+use support::json_paths::{with, without};
 use support::*;
-
-fn set(mut v: Value, path: &str, value: Value) -> Value {
-    let parts: Vec<&str> = path.split('.').collect();
-    let mut cur = &mut v;
-    for p in &parts[..parts.len() - 1] {
-        cur = &mut cur[*p];
-    }
-    cur[parts[parts.len() - 1]] = value;
-    v
-}
-
-fn unset(mut v: Value, path: &str) -> Value {
-    let parts: Vec<&str> = path.split('.').collect();
-    let mut cur = &mut v;
-    for p in &parts[..parts.len() - 1] {
-        cur = &mut cur[*p];
-    }
-    if let Some(o) = cur.as_object_mut() {
-        o.remove(parts[parts.len() - 1]);
-    }
-    v
-}
 
 // ---------------------------------------------------------------- corpus
 
 /// (what the Reason must name, the malformed properties)
 fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
     let full = fx.full_properties();
-    let no_vpc = unset(
-        unset(unset(full.clone(), "VpcConfig"), "S3Endpoint"),
+    let no_vpc = without(
+        without(without(full.clone(), "VpcConfig"), "S3Endpoint"),
         "RestrictOutputBucketToVpc",
     );
     let many = |n: usize, f: &dyn Fn(usize) -> Value| Value::Array((0..n).map(f).collect());
@@ -50,10 +29,10 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ("ResourceProperties", json!("TrainingDataUri=s3://a/b")),
         ("ResourceProperties", json!([full.clone()])),
         ("ResourceProperties", Value::Null),
-        ("TrainingDataUri", unset(full.clone(), "TrainingDataUri")),
+        ("TrainingDataUri", without(full.clone(), "TrainingDataUri")),
         (
             "TrainingDataUri",
-            set(
+            with(
                 full.clone(),
                 "TrainingDataUri",
                 json!(["s3://training-bucket/a"]),
@@ -61,11 +40,11 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "TrainingDataUri",
-            set(full.clone(), "TrainingDataUri", json!("")),
+            with(full.clone(), "TrainingDataUri", json!("")),
         ),
         (
             "TrainingDataUri",
-            set(
+            with(
                 full.clone(),
                 "TrainingDataUri",
                 json!("https://training-bucket/a"),
@@ -73,7 +52,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "TrainingDataUri",
-            set(
+            with(
                 full.clone(),
                 "TrainingDataUri",
                 json!("s3://Training_Bucket/a"),
@@ -81,11 +60,11 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "OutputDataUri",
-            set(full.clone(), "OutputDataUri", json!(5)),
+            with(full.clone(), "OutputDataUri", json!(5)),
         ),
         (
             "OutputDataUri",
-            set(
+            with(
                 full.clone(),
                 "OutputDataUri",
                 json!("s3://output-bucket/out/*"),
@@ -93,7 +72,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "OutputDataUri",
-            set(
+            with(
                 full.clone(),
                 "OutputDataUri",
                 json!({ "Bucket": "output-bucket" }),
@@ -101,7 +80,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "ValidationDataUris",
-            set(
+            with(
                 full.clone(),
                 "ValidationDataUris",
                 json!("s3://training-bucket/v"),
@@ -109,7 +88,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "ValidationDataUris",
-            set(
+            with(
                 full.clone(),
                 "ValidationDataUris",
                 many(11, &|i| json!(format!("s3://training-bucket/v{i}"))),
@@ -117,24 +96,27 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "ValidationDataUris[0]",
-            set(full.clone(), "ValidationDataUris", json!([123])),
+            with(full.clone(), "ValidationDataUris", json!([123])),
         ),
         (
             "RoleName",
-            set(full.clone(), "RoleName", json!("r".repeat(65))),
+            with(full.clone(), "RoleName", json!("r".repeat(65))),
         ),
-        ("RoleName", set(full.clone(), "RoleName", json!(["a-role"]))),
         (
             "RoleName",
-            set(full.clone(), "RoleName", json!("bad name!")),
+            with(full.clone(), "RoleName", json!(["a-role"])),
+        ),
+        (
+            "RoleName",
+            with(full.clone(), "RoleName", json!("bad name!")),
         ),
         (
             "RolePath",
-            set(full.clone(), "RolePath", json!("no-slashes")),
+            with(full.clone(), "RolePath", json!("no-slashes")),
         ),
         (
             "PermissionsBoundaryArn",
-            set(
+            with(
                 full.clone(),
                 "PermissionsBoundaryArn",
                 json!("arn:aws-cn:iam::123456789012:policy/b"),
@@ -142,7 +124,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "PermissionsBoundaryArn",
-            set(
+            with(
                 full.clone(),
                 "PermissionsBoundaryArn",
                 json!("arn:aws:s3:::bucket"),
@@ -150,7 +132,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "KmsKeyArns",
-            set(
+            with(
                 full.clone(),
                 "KmsKeyArns",
                 json!("arn:aws:kms:us-east-1:123456789012:key/k"),
@@ -158,7 +140,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "KmsKeyArns[0]",
-            set(
+            with(
                 full.clone(),
                 "KmsKeyArns",
                 json!(["arn:aws:kms:us-east-1:123456789012:alias/my-key"]),
@@ -166,7 +148,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "KmsKeyArns[0]",
-            set(
+            with(
                 full.clone(),
                 "KmsKeyArns",
                 json!(["arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k"]),
@@ -174,7 +156,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "KmsKeyArns",
-            set(
+            with(
                 full.clone(),
                 "KmsKeyArns",
                 json!([
@@ -185,15 +167,15 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "VpcConfig",
-            set(full.clone(), "VpcConfig", json!(fx.subnets[0].clone())),
+            with(full.clone(), "VpcConfig", json!(fx.subnets[0].clone())),
         ),
         (
             "VpcConfig.SubnetIds",
-            set(full.clone(), "VpcConfig.SubnetIds", json!([])),
+            with(full.clone(), "VpcConfig.SubnetIds", json!([])),
         ),
         (
             "VpcConfig.SubnetIds",
-            set(
+            with(
                 full.clone(),
                 "VpcConfig.SubnetIds",
                 many(17, &|i| json!(format!("subnet-{i:08x}"))),
@@ -201,7 +183,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "VpcConfig.SubnetIds",
-            set(
+            with(
                 full.clone(),
                 "VpcConfig.SubnetIds",
                 json!([fx.subnets[0], fx.subnets[0]]),
@@ -209,11 +191,11 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "VpcConfig.SubnetIds[0]",
-            set(full.clone(), "VpcConfig.SubnetIds", json!(["subnet-xyz"])),
+            with(full.clone(), "VpcConfig.SubnetIds", json!(["subnet-xyz"])),
         ),
         (
             "VpcConfig.SecurityGroupIds",
-            set(
+            with(
                 full.clone(),
                 "VpcConfig.SecurityGroupIds",
                 many(6, &|i| json!(format!("sg-{i:08x}"))),
@@ -221,7 +203,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "VpcConfig.Subnets",
-            set(
+            with(
                 full.clone(),
                 "VpcConfig.Subnets",
                 json!(["subnet-0123abcd"]),
@@ -229,7 +211,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "VpcConfig",
-            set(
+            with(
                 full.clone(),
                 "VpcConfig.SubnetIds",
                 json!([fx.subnets[0], other_vpc_subnet]),
@@ -237,7 +219,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "VpcConfig.SubnetIds",
-            set(
+            with(
                 full.clone(),
                 "VpcConfig.SubnetIds",
                 json!(["subnet-0123456789abcdef9"]),
@@ -245,39 +227,39 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "S3Endpoint.Create",
-            set(full.clone(), "S3Endpoint.Create", json!("yes")),
+            with(full.clone(), "S3Endpoint.Create", json!("yes")),
         ),
         (
             "S3Endpoint.Policy",
-            set(full.clone(), "S3Endpoint.Policy", json!("Open")),
+            with(full.clone(), "S3Endpoint.Policy", json!("Open")),
         ),
         (
             "S3Endpoint.RouteTableIds[0]",
-            set(full.clone(), "S3Endpoint.RouteTableIds", json!(["rtb-1"])),
+            with(full.clone(), "S3Endpoint.RouteTableIds", json!(["rtb-1"])),
         ),
         (
             "S3Endpoint",
-            set(no_vpc.clone(), "S3Endpoint", json!({ "Create": "true" })),
+            with(no_vpc.clone(), "S3Endpoint", json!({ "Create": "true" })),
         ),
         (
             "RestrictOutputBucketToVpc",
-            set(full.clone(), "RestrictOutputBucketToVpc", json!("1")),
+            with(full.clone(), "RestrictOutputBucketToVpc", json!("1")),
         ),
         (
             "RestrictOutputBucketToVpc",
-            set(no_vpc.clone(), "RestrictOutputBucketToVpc", json!("true")),
+            with(no_vpc.clone(), "RestrictOutputBucketToVpc", json!("true")),
         ),
         (
             "Job",
-            set(full.clone(), "Job", json!("amazon.titan-text-express-v1")),
+            with(full.clone(), "Job", json!("amazon.titan-text-express-v1")),
         ),
         (
             "Job.BaseModelIdentifier",
-            unset(full.clone(), "Job.BaseModelIdentifier"),
+            without(full.clone(), "Job.BaseModelIdentifier"),
         ),
         (
             "Job.BaseModelIdentifier",
-            set(
+            with(
                 full.clone(),
                 "Job.BaseModelIdentifier",
                 json!("amazon titan"),
@@ -285,27 +267,27 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "Job.JobName",
-            set(full.clone(), "Job.JobName", json!("j".repeat(64))),
+            with(full.clone(), "Job.JobName", json!("j".repeat(64))),
         ),
         (
             "Job.JobName",
-            set(full.clone(), "Job.JobName", json!("-starts-with-dash")),
+            with(full.clone(), "Job.JobName", json!("-starts-with-dash")),
         ),
         (
             "Job.CustomModelName",
-            set(full.clone(), "Job.CustomModelName", json!("double--dash")),
+            with(full.clone(), "Job.CustomModelName", json!("double--dash")),
         ),
         (
             "Job.CustomizationType",
-            set(full.clone(), "Job.CustomizationType", json!("RLHF")),
+            with(full.clone(), "Job.CustomizationType", json!("RLHF")),
         ),
         (
             "Job.HyperParameters",
-            set(full.clone(), "Job.HyperParameters", Value::Object(big_hp)),
+            with(full.clone(), "Job.HyperParameters", Value::Object(big_hp)),
         ),
         (
             "Job.HyperParameters.epochCount",
-            set(
+            with(
                 full.clone(),
                 "Job.HyperParameters.epochCount",
                 json!("9".repeat(300)),
@@ -313,11 +295,11 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "Job.HyperParameters.epochCount",
-            set(full.clone(), "Job.HyperParameters.epochCount", json!([2])),
+            with(full.clone(), "Job.HyperParameters.epochCount", json!([2])),
         ),
         (
             "Job.CustomModelKmsKeyArn",
-            set(
+            with(
                 full.clone(),
                 "Job.CustomModelKmsKeyArn",
                 json!("arn:aws-cn:kms:cn-north-1:123456789012:key/k"),
@@ -325,17 +307,17 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "Job.StopJobOnDelete",
-            set(full.clone(), "Job.StopJobOnDelete", json!("maybe")),
+            with(full.clone(), "Job.StopJobOnDelete", json!("maybe")),
         ),
         (
             "Job.DeleteCustomModelOnDelete",
-            set(full.clone(), "Job.DeleteCustomModelOnDelete", json!(0)),
+            with(full.clone(), "Job.DeleteCustomModelOnDelete", json!(0)),
         ),
-        ("Job.Epochs", set(full.clone(), "Job.Epochs", json!("2"))),
-        ("Tags", set(full.clone(), "Tags", json!("team=ml"))),
+        ("Job.Epochs", with(full.clone(), "Job.Epochs", json!("2"))),
+        ("Tags", with(full.clone(), "Tags", json!("team=ml"))),
         (
             "Tags",
-            set(
+            with(
                 full.clone(),
                 "Tags",
                 json!([{ "Key": "a", "Value": "1" }, { "Key": "a", "Value": "2" }]),
@@ -343,7 +325,7 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "Tags[0].Key",
-            set(
+            with(
                 full.clone(),
                 "Tags",
                 json!([{ "Key": "aws:owner", "Value": "me" }]),
@@ -351,25 +333,25 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "Tags",
-            set(
+            with(
                 full.clone(),
                 "Tags",
                 many(49, &|i| json!({ "Key": format!("k{i}"), "Value": "v" })),
             ),
         ),
-        ("Colour", set(full.clone(), "Colour", json!("blue"))),
+        ("Colour", with(full.clone(), "Colour", json!("blue"))),
         (
             "trainingDataUri",
-            set(
+            with(
                 full.clone(),
                 "trainingDataUri",
                 json!("s3://training-bucket/a"),
             ),
         ),
-        ("ServiceToken", unset(full.clone(), "ServiceToken")),
+        ("ServiceToken", without(full.clone(), "ServiceToken")),
         (
             "OutputDataUri",
-            set(
+            with(
                 full.clone(),
                 "OutputDataUri",
                 json!("s3://no-such-bucket-here/out/"),
@@ -377,16 +359,16 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
         ),
         (
             "RoleName",
-            set(full.clone(), "RoleName", json!("someone-elses-role")),
+            with(full.clone(), "RoleName", json!("someone-elses-role")),
         ),
         (
             "S3Endpoint",
-            set(full.clone(), "VpcConfig.SubnetIds", json!([fx.subnets[1]])),
+            with(full.clone(), "VpcConfig.SubnetIds", json!([fx.subnets[1]])),
         ),
         (
             "Job.JobName",
-            set(
-                set(full, "Job.JobName", json!("someone-elses-job")),
+            with(
+                with(full, "Job.JobName", json!("someone-elses-job")),
                 "S3Endpoint.Create",
                 json!("false"),
             ),
@@ -402,49 +384,9 @@ async fn bad_input_corpus_fails_naming_the_property_with_no_mutating_call() {
     let handler = emu.handler_clients().await;
     // What the corpus collides with: another VPC, someone else's role, job
     // and an S3 gateway endpoint on the main route table.
-    let other = check
-        .ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .expect("vpc");
-    let other_vpc = other
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("id")
-        .to_string();
-    let s = check
-        .ec2
-        .create_subnet()
-        .vpc_id(&other_vpc)
-        .cidr_block("10.9.1.0/24")
-        .send()
-        .await
-        .expect("subnet");
-    let other_subnet = s
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .expect("id")
-        .to_string();
-    check
-        .iam
-        .create_role()
-        .role_name("someone-elses-role")
-        .assume_role_policy_document("{}")
-        .send()
-        .await
-        .expect("role");
-    check
-        .ec2
-        .create_vpc_endpoint()
-        .vpc_id(&fx.vpc_id)
-        .service_name("com.amazonaws.us-east-1.s3")
-        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
-        .route_table_ids(&fx.main_route_table)
-        .send()
-        .await
-        .expect("their endpoint");
+    let (_, other_subnet, _) = foreign::vpc_with_subnet(&check, "10.9").await;
+    foreign::role(&check, "someone-elses-role").await;
+    foreign::s3_endpoint(&check, &fx.vpc_id, &fx.main_route_table).await;
     // Submitted directly, without our tags.
     check
         .bedrock
@@ -720,56 +662,9 @@ async fn fault_bed() -> (Emulator, Fixture, Value) {
     let emu = Emulator::start();
     let fx = Fixture::create(&emu).await;
     let check = emu.check_clients().await;
-    check
-        .iam
-        .create_role()
-        .role_name("someone-elses-role")
-        .assume_role_policy_document("{}")
-        .send()
-        .await
-        .expect("role");
-    check
-        .iam
-        .put_role_policy()
-        .role_name("someone-elses-role")
-        .policy_name("theirs")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#)
-        .send()
-        .await
-        .expect("policy");
-    let other = check
-        .ec2
-        .create_vpc()
-        .cidr_block("10.7.0.0/16")
-        .send()
-        .await
-        .expect("vpc");
-    let other_vpc = other
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("id")
-        .to_string();
-    let rt = check
-        .ec2
-        .create_route_table()
-        .vpc_id(&other_vpc)
-        .send()
-        .await
-        .expect("rt");
-    check
-        .ec2
-        .create_vpc_endpoint()
-        .vpc_id(&other_vpc)
-        .service_name("com.amazonaws.us-east-1.s3")
-        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
-        .route_table_ids(
-            rt.route_table()
-                .and_then(|r| r.route_table_id())
-                .expect("rt id"),
-        )
-        .send()
-        .await
-        .expect("foreign endpoint");
+    foreign::role(&check, "someone-elses-role").await;
+    let (other_vpc, _, other_table) = foreign::vpc_with_subnet(&check, "10.7").await;
+    foreign::s3_endpoint(&check, &other_vpc, &other_table).await;
     let user = json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "OwnerStatement", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::output-bucket" }] });
     check
         .s3

@@ -24,20 +24,7 @@ fn event(
     physical_id: Option<&str>,
     props: Value,
 ) -> Value {
-    let mut e = json!({
-        "RequestType": kind,
-        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup",
-        "ResponseURL": url,
-        "StackId": STACK_ID,
-        "RequestId": request_id,
-        "LogicalResourceId": LOGICAL_ID,
-        "ResourceType": "Custom::BedrockCustomizationSetup",
-        "ResourceProperties": props
-    });
-    if let Some(p) = physical_id {
-        e["PhysicalResourceId"] = json!(p);
-    }
-    e
+    event_json(kind, url, request_id, physical_id, &props, None)
 }
 
 /// Sends one event and returns its single answer, checking the promises

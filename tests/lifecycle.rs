@@ -431,18 +431,7 @@ async fn foreign_role_refused_and_untouched_user_statements_survive() {
     let check = emu.check_clients().await;
 
     // Someone else's role under the name the stack asks for.
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    check
-        .iam
-        .create_role()
-        .role_name("taken-role")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .expect("role");
-    check.iam.put_role_policy().role_name("taken-role").policy_name("theirs").policy_document(
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#,
-    ).send().await.expect("policy");
+    foreign::role(&check, "taken-role").await;
     // And the bucket owner's own statement.
     let user_policy = json!({
         "Version": "2012-10-17",
@@ -545,21 +534,7 @@ async fn foreign_endpoint_on_route_table_is_named_and_nothing_is_left() {
     let fx = Fixture::create(&emu).await;
     let handler = emu.handler_clients().await;
     let check = emu.check_clients().await;
-    let theirs = check
-        .ec2
-        .create_vpc_endpoint()
-        .vpc_id(&fx.vpc_id)
-        .service_name("com.amazonaws.us-east-1.s3")
-        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
-        .route_table_ids(&fx.own_route_table)
-        .send()
-        .await
-        .expect("their endpoint");
-    let their_id = theirs
-        .vpc_endpoint()
-        .and_then(|e| e.vpc_endpoint_id())
-        .expect("id")
-        .to_string();
+    let their_id = foreign::s3_endpoint(&check, &fx.vpc_id, &fx.own_route_table).await;
 
     let out = run(
         &handler,
@@ -627,31 +602,7 @@ async fn subnets_of_two_vpcs_fail_naming_them_and_nothing_is_made() {
     let fx = Fixture::create(&emu).await;
     let handler = emu.handler_clients().await;
     let check = emu.check_clients().await;
-    let other_vpc = check
-        .ec2
-        .create_vpc()
-        .cidr_block("10.1.0.0/16")
-        .send()
-        .await
-        .expect("vpc");
-    let other_vpc_id = other_vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("id")
-        .to_string();
-    let s = check
-        .ec2
-        .create_subnet()
-        .vpc_id(&other_vpc_id)
-        .cidr_block("10.1.1.0/24")
-        .send()
-        .await
-        .expect("subnet");
-    let other_subnet = s
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .expect("id")
-        .to_string();
+    let (other_vpc_id, other_subnet, _) = foreign::vpc_with_subnet(&check, "10.1").await;
     let mut props = fx.full_properties();
     props["VpcConfig"]["SubnetIds"] = json!([fx.subnets[0], other_subnet]);
     let out = run(&handler, &fast_settings(), &create("req-1", props)).await;

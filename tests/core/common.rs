@@ -61,26 +61,4 @@ pub fn parse_err(v: &Value) -> ValidationErrors {
     }
 }
 
-/// `v` with `path` (dot-separated) set to `value`.
-pub fn with(mut v: Value, path: &str, value: Value) -> Value {
-    let mut cur = &mut v;
-    let parts: Vec<&str> = path.split('.').collect();
-    for p in &parts[..parts.len() - 1] {
-        cur = &mut cur[*p];
-    }
-    cur[parts[parts.len() - 1]] = value;
-    v
-}
-
-/// `v` without `path`.
-pub fn without(mut v: Value, path: &str) -> Value {
-    let mut cur = &mut v;
-    let parts: Vec<&str> = path.split('.').collect();
-    for p in &parts[..parts.len() - 1] {
-        cur = &mut cur[*p];
-    }
-    if let Some(o) = cur.as_object_mut() {
-        o.remove(parts[parts.len() - 1]);
-    }
-    v
-}
+pub use crate::json_paths::{with, without};

@@ -8,6 +8,7 @@ use bedrock_setup::handler::Handler;
 use bedrock_setup::lifecycle::Settings;
 use bedrock_setup::parts::job::AssumeRoleRetry;
 use bedrock_setup::parts::{Clients, sdk_config_loader};
+use futures_util::FutureExt;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -26,6 +27,32 @@ async fn main() -> Result<(), Error> {
         )
         .init();
 
+    // The SDK configuration, the clients and the TLS set-up are built in the
+    // background while the runtime already polls for the first event: init
+    // does no blocking work, and every invocation shares the result.
+    let building = tokio::spawn(build_handler());
+    let handler = async move {
+        match building.await {
+            Ok(built) => built,
+            Err(e) => Err(format!("building the handler failed: {e}")),
+        }
+    }
+    .boxed()
+    .shared();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let handler = handler.clone();
+        async move {
+            let handler = handler.await.map_err(Error::from)?;
+            handler
+                .handle(event.payload, event.context.deadline())
+                .await
+                .map_err(Error::from)
+        }
+    }))
+    .await
+}
+
+async fn build_handler() -> Result<Handler, String> {
     let config = sdk_config_loader().load().await;
     let force_path_style =
         std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
@@ -33,15 +60,9 @@ async fn main() -> Result<(), Error> {
     let settings = Settings {
         assume_role_retry: assume_role_retry_from_env(),
     };
-    let handler = Handler::new(clients, settings, Answerer::new(Answerer::default_http()?));
-    let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handler
-            .handle(event.payload, event.context.deadline())
-            .await
-            .map_err(Error::from)
-    }))
-    .await
+    let http =
+        Answerer::default_http().map_err(|e| format!("building the HTTP client failed: {e}"))?;
+    Ok(Handler::new(clients, settings, Answerer::new(http)))
 }
 
 /// `ASSUME_ROLE_RETRY_SECONDS` shortens IAM-propagation retries for tests.
@@ -53,7 +74,7 @@ fn assume_role_retry_from_env() -> AssumeRoleRetry {
     {
         Some(secs) => AssumeRoleRetry {
             total: Duration::from_secs(secs),
-            interval: Duration::from_secs(1).min(Duration::from_secs(secs.max(1))),
+            interval: Duration::from_secs(1),
         },
         None => default,
     }

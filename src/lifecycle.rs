@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use tracing::{info, warn};
 
 use crate::cfn::{Outcome, Request};
-use crate::model::identity::{bucket_statement_sid, job_client_token};
+use crate::model::identity::{bucket_statement_sid, client_token};
 use crate::model::{OWNER_TAG_KEY, SetupProperties, StackIdentity};
 use crate::parts::endpoint::DesiredEndpoint;
 use crate::parts::job::{AssumeRoleRetry, DesiredJob};
@@ -238,7 +238,7 @@ fn desired_endpoint(
         policy: policy::endpoint::endpoint_policy(props, &stack.partition).to_string(),
         tags: owned_tags(&props.tags, pid),
         take_over_from,
-        client_token: job_client_token(&format!("{pid}/{}", req.request_id)),
+        client_token: client_token(&format!("{pid}/{}", req.request_id)),
     }
 }
 
@@ -504,7 +504,7 @@ fn desired_job(
             .as_ref()
             .map(|v| (v.subnet_ids.clone(), v.security_group_ids.clone())),
         tags: owned_tags(&props.tags, pid),
-        client_token: job_client_token(pid),
+        client_token: client_token(pid),
     }
 }
 

@@ -189,10 +189,11 @@ pub fn derived_model_name(physical_id: &str) -> String {
     format!("{physical_id}-model")
 }
 
-/// The `clientRequestToken` of the job: stable per setup, so a repeated
-/// Create never submits a second job where the service honours tokens.
-pub fn job_client_token(physical_id: &str) -> String {
-    let digest = Sha256::digest(physical_id.as_bytes());
+/// An idempotency token (32 hex digits) derived from `seed`: the job's
+/// `clientRequestToken` from the physical id (one job per setup), the
+/// endpoint's `ClientToken` from the id and the request.
+pub fn client_token(seed: &str) -> String {
+    let digest = Sha256::digest(seed.as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 

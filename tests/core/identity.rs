@@ -121,9 +121,9 @@ fn odd_stack_names_still_give_valid_names() {
 }
 
 #[test]
-fn job_client_token_is_stable_and_bounded() {
-    let t = job_client_token("demo-stack-Customization-0123456789ab");
-    assert_eq!(t, job_client_token("demo-stack-Customization-0123456789ab"));
-    assert_ne!(t, job_client_token("demo-stack-Customization-0123456789ac"));
+fn client_token_is_stable_and_bounded() {
+    let t = client_token("demo-stack-Customization-0123456789ab");
+    assert_eq!(t, client_token("demo-stack-Customization-0123456789ab"));
+    assert_ne!(t, client_token("demo-stack-Customization-0123456789ac"));
     assert_eq!(t.len(), 32);
 }

@@ -55,7 +55,7 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
             reason,
         } => Outcome::failed(physical_id, reason),
         Decision::Teardown { physical_id, props } => {
-            match teardown(clients, &physical_id, &props, false).await {
+            match Box::pin(teardown(clients, &physical_id, &props, false)).await {
                 Ok(summary) => Outcome::success(physical_id, summary),
                 Err(e) => Outcome::failed(physical_id, format!("Delete failed: {e}")),
             }
@@ -91,7 +91,9 @@ async fn run_ensure(
     plan: &Ensure,
 ) -> Outcome {
     let pid = &plan.physical_id;
-    match ensure(clients, settings, stack, req, plan).await {
+    // Boxed: these futures are large, and `run` must not need a big stack
+    // from whoever calls it.
+    match Box::pin(ensure(clients, settings, stack, req, plan)).await {
         Ok(data) => {
             let reason = match &plan.how {
                 EnsureKind::Create => format!("setup {pid} created"),
@@ -153,14 +155,26 @@ async fn undo_new_setup(
     {
         warn!(error = %e, "could not hand the endpoint back");
     }
-    let Err(e) = teardown(clients, pid, &plan.props, true).await else {
+    let removed = Box::pin(teardown(clients, pid, &plan.props, true)).await;
+    let replaced = match &plan.how {
+        EnsureKind::Replace {
+            old_physical_id,
+            old_props: Some(old),
+        } => Some((old_physical_id, old)),
+        _ => None,
+    };
+    let Err(e) = removed else {
+        if let Some((old_pid, old)) = replaced {
+            // Nothing is left of the replacement: the mark made when it
+            // started has nothing to point at any more.
+            let old_role = old.names(old_pid).role_name;
+            if let Err(m) = role::mark_orphan(&clients.iam, &old_role, old_pid, None).await {
+                warn!(error = %m, "could not clear the replacement mark; the rollback update finds nothing to remove");
+            }
+        }
         return "what this request made was removed again".to_string();
     };
-    let EnsureKind::Replace {
-        old_physical_id,
-        old_props: Some(old),
-    } = &plan.how
-    else {
+    let Some((old_physical_id, old)) = replaced else {
         return format!(
             "removing what this request made also failed ({e}); CloudFormation's rollback Delete retries it"
         );
@@ -168,7 +182,7 @@ async fn undo_new_setup(
     // CloudFormation sends no Delete for a replacement whose Update failed:
     // the setup that stays carries the leftovers' id to its rollback Update.
     let old_role = old.names(old_physical_id).role_name;
-    match role::mark_orphan(&clients.iam, &old_role, Some(pid)).await {
+    match role::mark_orphan(&clients.iam, &old_role, old_physical_id, Some(pid)).await {
         Ok(()) => format!(
             "removing what this request made also failed ({e}); the rollback update removes the rest"
         ),
@@ -196,8 +210,10 @@ async fn remove_orphan(
         .and_then(|o| SetupProperties::parse(o, stack).ok());
     let props = orphan_props.as_ref().unwrap_or(&plan.props);
     info!(orphan, "removing what a failed replacement left behind");
-    teardown(clients, orphan, props, true).await?;
-    role::mark_orphan(&clients.iam, role_name, None).await
+    // An endpoint it took over comes back first, so the teardown leaves it.
+    hand_back_endpoint(clients, stack, req, &plan.physical_id, &plan.props, orphan).await?;
+    Box::pin(teardown(clients, orphan, props, true)).await?;
+    role::mark_orphan(&clients.iam, role_name, &plan.physical_id, None).await
 }
 
 async fn hand_back_endpoint(
@@ -287,6 +303,16 @@ async fn ensure(
         } => Some(old_physical_id.clone()),
         _ => None,
     };
+    let replaced_setup = match &plan.how {
+        EnsureKind::Replace {
+            old_physical_id,
+            old_props: Some(old),
+        } => Some((
+            old_physical_id.clone(),
+            old.names(old_physical_id).role_name,
+        )),
+        _ => None,
+    };
     let sid = bucket_statement_sid(pid);
     let output_bucket = props.output_data.bucket.as_str();
     let want_role = desired_role(stack, pid, props, &names.role_name);
@@ -323,8 +349,19 @@ async fn ensure(
                 None => Ok(None),
             }
         };
-        let (role, vpc, gateways, bucket_policy, job) =
-            tokio::try_join!(role, vpc, gateways, bucket, job).map_err(before_any_change)?;
+        // A replacement marks itself on the setup it replaces before it
+        // makes anything: should it be cut off (the deadline) or fail to
+        // clean up, the rollback Update of the old setup removes it.
+        let mark = async {
+            match &replaced_setup {
+                Some((old_pid, old_role)) => {
+                    role::mark_orphan(&clients.iam, old_role, old_pid, Some(pid)).await
+                }
+                None => Ok(()),
+            }
+        };
+        let (role, vpc, gateways, bucket_policy, job, ()) =
+            tokio::try_join!(role, vpc, gateways, bucket, job, mark).map_err(before_any_change)?;
         Observed {
             role,
             vpc,
@@ -336,6 +373,14 @@ async fn ensure(
 
     // 2. Check.
     role::check_owner(observed.role.as_ref(), &want_role).map_err(before_any_change)?;
+    // The setup this one replaces, or a failed replacement of this one left
+    // behind: an endpoint of theirs on our route tables is ours to take.
+    let orphan = observed
+        .role
+        .as_ref()
+        .and_then(role::orphan_of)
+        .map(str::to_string);
+    let take_over_from = take_over_from.or_else(|| orphan.clone());
     let want_endpoint = match (&observed.vpc, props.wants_endpoint()) {
         (Some(facts), true) => Some(desired_endpoint(
             stack,
@@ -362,7 +407,7 @@ async fn ensure(
         job::check(obs, w).map_err(before_any_change)?;
     }
 
-    if let Some(orphan) = observed.role.as_ref().and_then(role::orphan_of) {
+    if let Some(orphan) = &orphan {
         remove_orphan(clients, stack, req, plan, orphan, &names.role_name)
             .await
             .map_err(after_a_change)?;
@@ -433,6 +478,13 @@ async fn ensure(
         data.insert("JobArn".to_string(), submitted.arn);
         data.insert("JobName".to_string(), want.job_name);
         data.insert("CustomModelName".to_string(), want.model_name);
+    }
+    // The replacement is whole: the old setup no longer points at it. If
+    // that fails, so does the replacement, and its rollback removes it.
+    if let Some((old_pid, old_role)) = &replaced_setup {
+        role::mark_orphan(&clients.iam, old_role, old_pid, None)
+            .await
+            .map_err(after_a_change)?;
     }
     Ok(data)
 }

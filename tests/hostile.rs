@@ -903,3 +903,88 @@ async fn faults_during_replacement() {
 async fn faults_during_delete() {
     fault_stage(Stage::Delete, 4).await;
 }
+
+// --------------------------------------------------- deadline in a replacement
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_cut_off_by_the_deadline_is_removed_by_the_rollback() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    let hp = InProcess::new(fast_retry_clients(&emu.endpoint).await).await;
+    let props = fx.full_properties();
+    let created = hp.send("Create", "dl-create", None, &props, None).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let pid = created["PhysicalResourceId"]
+        .as_str()
+        .expect("pid")
+        .to_string();
+    let before = inventory(&check, &fx.output_bucket).await;
+
+    // The replacement's role policies hang far past the invocation's deadline.
+    emu.add_faults(json!([{ "service": "iam", "operation": "PutRolePolicy", "kind": "delay", "delay_ms": 20000, "times": -1 }]))
+        .await;
+    let mut retrain = props.clone();
+    retrain["Job"]["HyperParameters"]["epochCount"] = json!("8");
+    let url = hp.receiver.url("dl-replace");
+    let ev = event_json(
+        "Update",
+        &url,
+        "dl-replace",
+        Some(&pid),
+        &retrain,
+        Some(&props),
+    );
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(8);
+    hp.handler.handle(ev, deadline).await.expect("answered");
+    let answer = hp.receiver.answers().last().expect("an answer").json();
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ran out of time"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        pid.as_str(),
+        "a failed update keeps its id"
+    );
+    let cut_off = inventory(&check, &fx.output_bucket).await;
+    assert_eq!(
+        cut_off.roles.len(),
+        2,
+        "the cut-off replacement left its role: {cut_off:?}"
+    );
+
+    // CloudFormation's rollback: the old properties again, in place.
+    emu.clear_faults().await;
+    let rollback = hp
+        .send("Update", "dl-rollback", Some(&pid), &props, Some(&retrain))
+        .await;
+    assert_eq!(rollback["Status"], "SUCCESS", "{rollback}");
+    assert_eq!(rollback["PhysicalResourceId"], pid.as_str());
+    let after = inventory(&check, &fx.output_bucket).await;
+    assert_eq!(after.roles, before.roles, "the replacement's role is gone");
+    assert_eq!(
+        after.endpoints, before.endpoints,
+        "the endpoint is the old setup's again"
+    );
+    assert_eq!(after.bucket_statement_sids, before.bucket_statement_sids);
+    let role = check
+        .iam
+        .get_role()
+        .role_name(&before.roles[0])
+        .send()
+        .await
+        .expect("role")
+        .role
+        .expect("role");
+    assert!(
+        role.tags()
+            .iter()
+            .all(|t| t.key() != bedrock_setup::model::ORPHAN_TAG_KEY),
+        "the orphan mark is cleared"
+    );
+}

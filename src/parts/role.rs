@@ -69,11 +69,19 @@ pub fn orphan_of(role: &Role) -> Option<&str> {
 
 /// Marks (or, with `None`, unmarks) a failed replacement's leftovers on the
 /// role of the setup that stays.
+/// The role is left alone unless it carries `owner` as its owner tag.
 pub async fn mark_orphan(
     iam: &Client,
     role_name: &str,
+    owner: &str,
     orphan: Option<&str>,
 ) -> Result<(), PartError> {
+    let ours = find(iam, role_name)
+        .await?
+        .is_some_and(|r| tag_value(&r, OWNER_TAG_KEY) == Some(owner));
+    if !ours {
+        return Ok(());
+    }
     match orphan {
         Some(id) => iam
             .tag_role()

@@ -113,7 +113,8 @@ pub struct Tag {
     pub value: String,
 }
 
-const TOP_LEVEL: &[&str] = &[
+/// Every property name, by level: what the parser accepts.
+pub const TOP_LEVEL: &[&str] = &[
     "ServiceToken",
     "TrainingDataUri",
     "ValidationDataUris",
@@ -128,9 +129,9 @@ const TOP_LEVEL: &[&str] = &[
     "Job",
     "Tags",
 ];
-const VPC_KEYS: &[&str] = &["SubnetIds", "SecurityGroupIds"];
-const ENDPOINT_KEYS: &[&str] = &["Create", "RouteTableIds", "Policy"];
-const JOB_KEYS: &[&str] = &[
+pub const VPC_KEYS: &[&str] = &["SubnetIds", "SecurityGroupIds"];
+pub const ENDPOINT_KEYS: &[&str] = &["Create", "RouteTableIds", "Policy"];
+pub const JOB_KEYS: &[&str] = &[
     "BaseModelIdentifier",
     "CustomModelName",
     "JobName",

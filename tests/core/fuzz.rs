@@ -37,35 +37,21 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Paths into the full property set where a fuzzed value is put.
-const PATHS: &[&str] = &[
-    "TrainingDataUri",
-    "ValidationDataUris",
-    "OutputDataUri",
-    "RoleName",
-    "RolePath",
-    "PermissionsBoundaryArn",
-    "KmsKeyArns",
-    "VpcConfig",
-    "VpcConfig.SubnetIds",
-    "VpcConfig.SecurityGroupIds",
-    "S3Endpoint",
-    "S3Endpoint.Create",
-    "S3Endpoint.RouteTableIds",
-    "S3Endpoint.Policy",
-    "RestrictOutputBucketToVpc",
-    "Job",
-    "Job.BaseModelIdentifier",
-    "Job.CustomModelName",
-    "Job.JobName",
-    "Job.CustomizationType",
-    "Job.HyperParameters",
-    "Job.CustomModelKmsKeyArn",
-    "Job.StopJobOnDelete",
-    "Job.DeleteCustomModelOnDelete",
-    "Tags",
-    "Unknown",
-];
+/// Every property path the parser knows, and one it does not.
+fn paths() -> Vec<String> {
+    use bedrock_setup::model::properties::{ENDPOINT_KEYS, JOB_KEYS, TOP_LEVEL, VPC_KEYS};
+    let nested = |parent: &str, keys: &[&str]| -> Vec<String> {
+        keys.iter().map(|k| format!("{parent}.{k}")).collect()
+    };
+    TOP_LEVEL
+        .iter()
+        .map(|k| k.to_string())
+        .chain(nested("VpcConfig", VPC_KEYS))
+        .chain(nested("S3Endpoint", ENDPOINT_KEYS))
+        .chain(nested("Job", JOB_KEYS))
+        .chain(["Unknown".to_string()])
+        .collect()
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
@@ -76,8 +62,8 @@ proptest! {
     }
 
     #[test]
-    fn parser_never_panics_on_a_fuzzed_property(path in prop::sample::select(PATHS), v in arb_json()) {
-        let props = with(full(), path, v);
+    fn parser_never_panics_on_a_fuzzed_property(path in prop::sample::select(paths()), v in arb_json()) {
+        let props = with(full(), &path, v);
         if let Err(e) = parse(&props) {
             // Whatever is wrong is said, naming where.
             prop_assert!(!e.0.is_empty());

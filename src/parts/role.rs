@@ -51,14 +51,13 @@ fn tag_value<'a>(role: &'a Role, key: &str) -> Option<&'a str> {
 pub async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
     match iam.get_role().role_name(name).send().await {
         Ok(out) => Ok(out.role),
-        Err(e) => match e.into_service_error() {
-            GetRoleError::NoSuchEntityException(_) => Ok(None),
-            other => Err(PartError::Aws {
-                operation: "iam:GetRole",
-                message: other.to_string(),
-                code: aws_sdk_iam::error::ProvideErrorMetadata::code(&other).map(str::to_string),
-            }),
-        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(GetRoleError::is_no_such_entity_exception) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(aws_error("iam:GetRole", e)),
     }
 }
 

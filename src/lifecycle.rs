@@ -7,7 +7,7 @@ use tracing::{info, warn};
 
 use crate::cfn::{Outcome, Request};
 use crate::model::identity::{bucket_statement_sid, client_token};
-use crate::model::{OWNER_TAG_KEY, SetupProperties, StackIdentity};
+use crate::model::{SetupProperties, StackIdentity};
 use crate::parts::endpoint::DesiredEndpoint;
 use crate::parts::job::{AssumeRoleRetry, DesiredJob};
 use crate::parts::role::DesiredRole;
@@ -147,47 +147,33 @@ async fn undo_new_setup(
     plan: &Ensure,
 ) -> String {
     let pid = &plan.physical_id;
-    if let EnsureKind::Replace {
-        old_physical_id,
-        old_props: Some(old),
-    } = &plan.how
-        && let Err(e) = hand_back_endpoint(clients, stack, req, old_physical_id, old, pid).await
+    let replaced = plan.replaced();
+    if let Some((old_pid, old)) = replaced
+        && let Err(e) = hand_back_endpoint(clients, stack, req, old_pid, old, pid).await
     {
         warn!(error = %e, "could not hand the endpoint back");
     }
-    let removed = Box::pin(teardown(clients, pid, &plan.props, true)).await;
-    let replaced = match &plan.how {
-        EnsureKind::Replace {
-            old_physical_id,
-            old_props: Some(old),
-        } => Some((old_physical_id, old)),
-        _ => None,
-    };
-    let Err(e) = removed else {
-        if let Some((old_pid, old)) = replaced {
-            // Nothing is left of the replacement: the mark made when it
-            // started has nothing to point at any more.
-            let old_role = old.names(old_pid).role_name;
-            if let Err(m) = role::mark_orphan(&clients.iam, &old_role, old_pid, None).await {
-                warn!(error = %m, "could not clear the replacement mark; the rollback update finds nothing to remove");
+    match Box::pin(teardown(clients, pid, &plan.props, true)).await {
+        Ok(_) => {
+            if let Some((old_pid, old)) = replaced {
+                // Nothing is left of the replacement: the mark made when it
+                // started has nothing to point at any more.
+                let old_role = old.names(old_pid).role_name;
+                if let Err(m) = role::mark_orphan(&clients.iam, &old_role, old_pid, None).await {
+                    warn!(error = %m, "could not clear the replacement mark; the rollback update finds nothing to remove");
+                }
             }
+            "what this request made was removed again".to_string()
         }
-        return "what this request made was removed again".to_string();
-    };
-    let Some((old_physical_id, old)) = replaced else {
-        return format!(
-            "removing what this request made also failed ({e}); CloudFormation's rollback Delete retries it"
-        );
-    };
-    // CloudFormation sends no Delete for a replacement whose Update failed:
-    // the setup that stays carries the leftovers' id to its rollback Update.
-    let old_role = old.names(old_physical_id).role_name;
-    match role::mark_orphan(&clients.iam, &old_role, old_physical_id, Some(pid)).await {
-        Ok(()) => format!(
+        // CloudFormation sends no Delete for a replacement whose Update
+        // failed; the mark the replacement set on the old setup's role before
+        // any change (an undo runs only after one) leads its rollback Update
+        // to the leftovers.
+        Err(e) if replaced.is_some() => format!(
             "removing what this request made also failed ({e}); the rollback update removes the rest"
         ),
-        Err(m) => format!(
-            "removing what this request made also failed ({e}), and so did marking it for later removal ({m}); what is left carries the tag {OWNER_TAG_KEY} = {pid}"
+        Err(e) => format!(
+            "removing what this request made also failed ({e}); CloudFormation's rollback Delete retries it"
         ),
     }
 }
@@ -195,7 +181,8 @@ async fn undo_new_setup(
 /// Removes the leftovers of a failed replacement marked on this setup's
 /// role. The rollback Update that follows every failed Update carries the
 /// failed properties as its old properties, and with them the leftovers'
-/// names.
+/// names. Runs after apply, which has taken back an endpoint the leftovers
+/// had taken over (see `take_over_from`), so the teardown leaves it.
 async fn remove_orphan(
     clients: &Clients,
     stack: &StackIdentity,
@@ -210,8 +197,6 @@ async fn remove_orphan(
         .and_then(|o| SetupProperties::parse(o, stack).ok());
     let props = orphan_props.as_ref().unwrap_or(&plan.props);
     info!(orphan, "removing what a failed replacement left behind");
-    // An endpoint it took over comes back first, so the teardown leaves it.
-    hand_back_endpoint(clients, stack, req, &plan.physical_id, &plan.props, orphan).await?;
     Box::pin(teardown(clients, orphan, props, true)).await?;
     role::mark_orphan(&clients.iam, role_name, &plan.physical_id, None).await
 }
@@ -303,16 +288,9 @@ async fn ensure(
         } => Some(old_physical_id.clone()),
         _ => None,
     };
-    let replaced_setup = match &plan.how {
-        EnsureKind::Replace {
-            old_physical_id,
-            old_props: Some(old),
-        } => Some((
-            old_physical_id.clone(),
-            old.names(old_physical_id).role_name,
-        )),
-        _ => None,
-    };
+    let replaced_setup = plan
+        .replaced()
+        .map(|(old_pid, old)| (old_pid, old.names(old_pid).role_name));
     let sid = bucket_statement_sid(pid);
     let output_bucket = props.output_data.bucket.as_str();
     let want_role = desired_role(stack, pid, props, &names.role_name);
@@ -407,12 +385,6 @@ async fn ensure(
         job::check(obs, w).map_err(before_any_change)?;
     }
 
-    if let Some(orphan) = &orphan {
-        remove_orphan(clients, stack, req, plan, orphan, &names.role_name)
-            .await
-            .map_err(after_a_change)?;
-    }
-
     // 3. Apply: the role and then the job (which needs only the role), the
     // endpoint, and the bucket statement, all at once.
     let role_and_job = async {
@@ -463,6 +435,11 @@ async fn ensure(
     };
     let ((role, job), endpoint, ()) =
         tokio::try_join!(role_and_job, endpoint_part, bucket_part).map_err(after_a_change)?;
+    if let Some(orphan) = &orphan {
+        remove_orphan(clients, stack, req, plan, orphan, &names.role_name)
+            .await
+            .map_err(after_a_change)?;
+    }
 
     let mut data = BTreeMap::new();
     data.insert("RoleArn".to_string(), role.arn.clone());

@@ -72,6 +72,17 @@ impl Ensure {
     pub fn is_new_setup(&self) -> bool {
         !matches!(self.how, EnsureKind::InPlace { .. })
     }
+
+    /// The setup this one replaces, with its properties, when they are known.
+    pub fn replaced(&self) -> Option<(&str, &SetupProperties)> {
+        match &self.how {
+            EnsureKind::Replace {
+                old_physical_id,
+                old_props: Some(old),
+            } => Some((old_physical_id, old)),
+            _ => None,
+        }
+    }
 }
 
 pub fn decide(e: &EventFacts) -> Decision {

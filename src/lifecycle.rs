@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_iam::types::Role;
 use tracing::{info, warn};
 
 use crate::cfn::{Outcome, Request};
@@ -34,10 +35,15 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
             };
         }
     };
-    let deployed = match req.kind {
-        RequestKind::Update => deployed_fingerprint(clients, &stack, req).await,
+    let deployed_role = match req.kind {
+        RequestKind::Update => deployed_role(clients, &stack, req).await,
         _ => None,
     };
+    let deployed = deployed_role
+        .as_ref()
+        .and_then(|(_, found)| found.as_ref())
+        .zip(req.physical_resource_id.as_deref())
+        .and_then(|(r, pid)| role::deployed_fingerprint(r, pid));
     let facts = EventFacts {
         kind: req.kind,
         stack: &stack,
@@ -46,7 +52,7 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
         physical_id: req.physical_resource_id.as_deref(),
         properties: &req.properties,
         old_properties: req.old_properties.as_ref(),
-        deployed_fingerprint: deployed.as_deref(),
+        deployed_fingerprint: deployed,
     };
     match decide(&facts) {
         Decision::Nothing { physical_id, why } => Outcome::success(physical_id, why),
@@ -60,22 +66,24 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
                 Err(e) => Outcome::failed(physical_id, format!("Delete failed: {e}")),
             }
         }
-        Decision::Ensure(plan) => run_ensure(clients, settings, &stack, req, &plan).await,
+        Decision::Ensure(plan) => {
+            run_ensure(clients, settings, &stack, req, &plan, deployed_role).await
+        }
     }
 }
 
-/// The replacement fingerprint on the deployed role, read before deciding
-/// an Update (see `plan::EventFacts::deployed_fingerprint`).
-async fn deployed_fingerprint(
-    clients: &Clients,
-    stack: &StackIdentity,
-    req: &Request,
-) -> Option<String> {
+/// A role lookup this request already made: the name, and what was found.
+type KnownRole = Option<(String, Option<Role>)>;
+
+/// The deployed setup's role, read before deciding an Update for its
+/// replacement fingerprint (see `plan::EventFacts::deployed_fingerprint`)
+/// and handed on, so that an in-place update does not read it again.
+async fn deployed_role(clients: &Clients, stack: &StackIdentity, req: &Request) -> KnownRole {
     let pid = req.physical_resource_id.as_deref()?;
     let props = SetupProperties::parse(&req.properties, stack).ok()?;
     let name = props.names(pid).role_name;
-    match role::deployed_fingerprint(&clients.iam, &name, pid).await {
-        Ok(f) => f,
+    match role::find(&clients.iam, &name).await {
+        Ok(found) => Some((name, found)),
         Err(e) => {
             warn!(error = %e, "could not read the deployed fingerprint; deciding from the old properties");
             None
@@ -89,11 +97,12 @@ async fn run_ensure(
     stack: &StackIdentity,
     req: &Request,
     plan: &Ensure,
+    known_role: KnownRole,
 ) -> Outcome {
     let pid = &plan.physical_id;
     // Boxed: these futures are large, and `run` must not need a big stack
     // from whoever calls it.
-    match Box::pin(ensure(clients, settings, stack, req, plan)).await {
+    match Box::pin(ensure(clients, settings, stack, req, plan, known_role)).await {
         Ok(data) => {
             let reason = match &plan.how {
                 EnsureKind::Create => format!("setup {pid} created"),
@@ -269,6 +278,7 @@ async fn ensure(
     stack: &StackIdentity,
     req: &Request,
     plan: &Ensure,
+    known_role: KnownRole,
 ) -> Result<BTreeMap<String, String>, EnsureFailure> {
     let before_any_change = |error| EnsureFailure {
         error,
@@ -298,7 +308,12 @@ async fn ensure(
 
     // 1. Observe.
     let observed = {
-        let role = role::find(&clients.iam, &names.role_name);
+        let role = async {
+            match known_role {
+                Some((name, found)) if name == names.role_name => Ok(found),
+                _ => role::find(&clients.iam, &names.role_name).await,
+            }
+        };
         let vpc = async {
             match &props.vpc {
                 Some(v) => network::lookup(&clients.ec2, v).await.map(Some),

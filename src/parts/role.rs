@@ -112,16 +112,10 @@ pub async fn mark_orphan(
 }
 
 /// The replacement fingerprint on the setup's role, when the role is ours.
-pub async fn deployed_fingerprint(
-    iam: &Client,
-    name: &str,
-    physical_id: &str,
-) -> Result<Option<String>, PartError> {
-    Ok(find(iam, name).await?.and_then(|r| {
-        (tag_value(&r, OWNER_TAG_KEY) == Some(physical_id))
-            .then(|| tag_value(&r, FINGERPRINT_TAG_KEY).map(str::to_string))
-            .flatten()
-    }))
+pub fn deployed_fingerprint<'r>(role: &'r Role, physical_id: &str) -> Option<&'r str> {
+    (tag_value(role, OWNER_TAG_KEY) == Some(physical_id))
+        .then(|| tag_value(role, FINGERPRINT_TAG_KEY))
+        .flatten()
 }
 
 fn iam_tags(tags: &[(String, String)]) -> Result<Vec<IamTag>, PartError> {

@@ -42,7 +42,10 @@ lint: venv tools
 	$(VENV)/bin/cfn-lint template.yaml examples/stack.yaml
 	$(TOOLS)/bin/sam validate --lint --template template.yaml
 
+# The test bed's own judges (authorization and API-model checks) first, then
+# every Rust suite, each of which runs its AWS calls through them.
 test: lint
+	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz
 	cargo test --all-targets
 
 run: venv
@@ -61,6 +64,8 @@ bench: venv build
 	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
 		--echo $(TARGET_DIR)/release/echo --zip $(LAMBDA_ZIP)
 
+# `--guided` asks for OutputBucketPattern (the output bucket, or a pattern
+# such as my-ml-output-*): it has no default on purpose.
 deploy: tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam deploy --guided --capabilities CAPABILITY_IAM

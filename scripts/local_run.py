@@ -16,7 +16,8 @@ import subprocess
 import sys
 import time
 
-from localstack import clients, function_env, inventory, prepare, sample_event, serve_local, start_emulator
+from localstack import (DEPLOYMENT, clients, function_env, inventory, prepare, sample_event, serve_local,
+                        start_emulator, violations)
 
 
 def main():
@@ -57,7 +58,13 @@ def main():
                        properties=replaced_event["ResourceProperties"])
         ok = created["Status"] == replaced["Status"] == last["Status"] == "SUCCESS"
         print("all steps answered SUCCESS" if ok else "a step did not succeed")
-        return 0 if ok else 1
+        refused = violations(endpoint)
+        print(f"every AWS request was judged against template.yaml's execution role "
+              f"(deployed with {DEPLOYMENT}) and the services' API models: "
+              f"{len(refused)} would have been refused by real AWS")
+        for v in refused:
+            print(f"   {v['kind']} {v['service']}:{v['operation']}: {v['detail']}")
+        return 0 if ok and not refused else 1
     finally:
         if function:
             function.kill()

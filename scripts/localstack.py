@@ -18,9 +18,17 @@ REGION = "us-east-1"
 OWNER_TAG = "bedrock-customization-setup:id"
 
 
+# The handler signs with this key; the emulator judges its requests against
+# template.yaml deployed with these parameters, as real IAM would.
+HANDLER_KEY = "AKIAHANDLERUNDERTEST"
+DEPLOYMENT = {"RolePath": "/bedrock-customization/", "OutputBucketPattern": "demo-customization-output"}
+
+
 def start_emulator():
+    judge = ["--template", str(ROOT / "template.yaml"), "--principal-key", HANDLER_KEY,
+             f"--param=AWS::Region={REGION}"] + [f"--param={k}={v}" for k, v in DEPLOYMENT.items()]
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/emulator/moto_wrapper.py"), "--port", "0"],
+        [sys.executable, str(ROOT / "tests/emulator/moto_wrapper.py"), "--port", "0"] + judge,
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith("PORT "):
@@ -138,6 +146,13 @@ def inventory(c):
 
 
 
+def violations(endpoint):
+    """What the handler did that real AWS would have refused (see moto_wrapper.py)."""
+    import urllib.request
+    with urllib.request.urlopen(f"{endpoint}/_emulator/violations") as r:
+        return json.loads(r.read())
+
+
 def serve_local():
     """A fake Runtime API on a free port, served in the background: (server, port)."""
     import threading
@@ -152,7 +167,8 @@ def function_env(port, endpoint):
     env = {"PATH": os.environ.get("PATH", ""), "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
            "AWS_LAMBDA_FUNCTION_NAME": "bedrock-setup", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_REGION": REGION,
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_ACCESS_KEY_ID": HANDLER_KEY, "AWS_SECRET_ACCESS_KEY": "handler-secret",
+           "MANAGED_ROLE_PATH": DEPLOYMENT["RolePath"],
            "S3_FORCE_PATH_STYLE": "true", "RUST_LOG": "warn"}
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint

@@ -16,9 +16,21 @@ use crate::parts::{Clients, PartError, bucket_policy, endpoint, job, network, ow
 use crate::plan::{Decision, Ensure, EnsureKind, EventFacts, RequestKind, decide};
 use crate::policy::{self, bucket::output_bucket_statement};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub assume_role_retry: AssumeRoleRetry,
+    /// The IAM path the handler's template grants (its `RolePath`
+    /// parameter): roles are made and changed only below it.
+    pub managed_role_path: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            assume_role_retry: AssumeRoleRetry::default(),
+            managed_role_path: crate::model::properties::DEFAULT_ROLE_PATH.to_string(),
+        }
+    }
 }
 
 /// Runs one request to its outcome. Never panics on AWS or input errors;
@@ -53,6 +65,7 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
         properties: &req.properties,
         old_properties: req.old_properties.as_ref(),
         deployed_fingerprint: deployed,
+        managed_role_path: &settings.managed_role_path,
     };
     match decide(&facts) {
         Decision::Nothing { physical_id, why } => Outcome::success(physical_id, why),
@@ -61,7 +74,7 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
             reason,
         } => Outcome::failed(physical_id, reason),
         Decision::Teardown { physical_id, props } => {
-            match Box::pin(teardown(clients, &physical_id, &props, false)).await {
+            match Box::pin(teardown(clients, settings, &physical_id, &props, false)).await {
                 Ok(summary) => Outcome::success(physical_id, summary),
                 Err(e) => Outcome::failed(physical_id, format!("Delete failed: {e}")),
             }
@@ -141,7 +154,7 @@ async fn run_ensure(
                 // brings it back to the old properties.
                 return Outcome::failed(answer_id, error.to_string());
             }
-            let cleanup = undo_new_setup(clients, stack, req, plan).await;
+            let cleanup = undo_new_setup(clients, settings, stack, req, plan).await;
             Outcome::failed(answer_id, format!("{error}; {cleanup}"))
         }
     }
@@ -151,6 +164,7 @@ async fn run_ensure(
 /// endpoint back to the setup it came from.
 async fn undo_new_setup(
     clients: &Clients,
+    settings: &Settings,
     stack: &StackIdentity,
     req: &Request,
     plan: &Ensure,
@@ -162,7 +176,7 @@ async fn undo_new_setup(
     {
         warn!(error = %e, "could not hand the endpoint back");
     }
-    match Box::pin(teardown(clients, pid, &plan.props, true)).await {
+    match Box::pin(teardown(clients, settings, pid, &plan.props, true)).await {
         Ok(_) => {
             if let Some((old_pid, old)) = replaced {
                 // Nothing is left of the replacement: the mark made when it
@@ -194,6 +208,7 @@ async fn undo_new_setup(
 /// had taken over (see `take_over_from`), so the teardown leaves it.
 async fn remove_orphan(
     clients: &Clients,
+    settings: &Settings,
     stack: &StackIdentity,
     req: &Request,
     plan: &Ensure,
@@ -206,7 +221,7 @@ async fn remove_orphan(
         .and_then(|o| SetupProperties::parse(o, stack).ok());
     let props = orphan_props.as_ref().unwrap_or(&plan.props);
     info!(orphan, "removing what a failed replacement left behind");
-    Box::pin(teardown(clients, orphan, props, true)).await?;
+    Box::pin(teardown(clients, settings, orphan, props, true)).await?;
     role::mark_orphan(&clients.iam, role_name, &plan.physical_id, None).await
 }
 
@@ -222,9 +237,22 @@ async fn hand_back_endpoint(
         return Ok(());
     }
     let Some(vpc) = &old.vpc else { return Ok(()) };
-    let facts = network::lookup(&clients.ec2, vpc).await?;
-    let want = desired_endpoint(stack, req, old_pid, old, &facts, Some(new_pid.to_string()));
-    endpoint::ensure(&clients.ec2, &want).await.map(|_| ())
+    let (facts, gateways) = tokio::try_join!(
+        network::lookup(&clients.ec2, vpc),
+        endpoint::s3_gateways(&clients.ec2)
+    )?;
+    let want = desired_endpoint(
+        stack,
+        req,
+        old_pid,
+        old,
+        (&facts, &gateways.service_name),
+        Some(new_pid.to_string()),
+    );
+    let resolved = endpoint::resolve(&gateways.endpoints, &want)?;
+    endpoint::apply(&clients.ec2, &want, resolved)
+        .await
+        .map(|_| ())
 }
 
 fn desired_endpoint(
@@ -232,7 +260,7 @@ fn desired_endpoint(
     req: &Request,
     pid: &str,
     props: &SetupProperties,
-    facts: &network::VpcFacts,
+    (facts, service_name): (&network::VpcFacts, &str),
     take_over_from: Option<String>,
 ) -> DesiredEndpoint {
     let route_table_ids = if props.s3_endpoint.route_table_ids.is_empty() {
@@ -243,7 +271,7 @@ fn desired_endpoint(
     DesiredEndpoint {
         physical_id: pid.to_string(),
         vpc_id: facts.vpc_id.clone(),
-        service_name: stack.s3_service_name(),
+        service_name: service_name.to_string(),
         route_table_ids,
         policy: policy::endpoint::endpoint_policy(props, &stack.partition).to_string(),
         tags: owned_tags(&props.tags, pid),
@@ -263,7 +291,7 @@ struct EnsureFailure {
 struct Observed {
     role: Option<aws_sdk_iam::types::Role>,
     vpc: Option<network::VpcFacts>,
-    gateways: Vec<aws_sdk_ec2::types::VpcEndpoint>,
+    gateways: endpoint::S3Gateways,
     bucket_policy: Option<Option<String>>,
     job: Option<job::JobObservation>,
 }
@@ -322,9 +350,9 @@ async fn ensure(
         };
         let gateways = async {
             if props.wants_endpoint() {
-                endpoint::s3_gateways(&clients.ec2, &stack.s3_service_name()).await
+                endpoint::s3_gateways(&clients.ec2).await
             } else {
-                Ok(Vec::new())
+                Ok(endpoint::S3Gateways::default())
             }
         };
         let bucket = async {
@@ -380,14 +408,14 @@ async fn ensure(
             req,
             pid,
             props,
-            facts,
+            (facts, &observed.gateways.service_name),
             take_over_from,
         )),
         _ => None,
     };
     let endpoint_plan = want_endpoint
         .as_ref()
-        .map(|w| endpoint::resolve(&observed.gateways, w))
+        .map(|w| endpoint::resolve(&observed.gateways.endpoints, w))
         .transpose()
         .map_err(before_any_change)?;
     let want_job = match (&props.job, &job_names) {
@@ -451,9 +479,17 @@ async fn ensure(
     let ((role, job), endpoint, ()) =
         tokio::try_join!(role_and_job, endpoint_part, bucket_part).map_err(after_a_change)?;
     if let Some(orphan) = &orphan {
-        remove_orphan(clients, stack, req, plan, orphan, &names.role_name)
-            .await
-            .map_err(after_a_change)?;
+        remove_orphan(
+            clients,
+            settings,
+            stack,
+            req,
+            plan,
+            orphan,
+            &names.role_name,
+        )
+        .await
+        .map_err(after_a_change)?;
     }
 
     let mut data = BTreeMap::new();
@@ -543,6 +579,7 @@ fn desired_job(
             .collect(),
         output_uri: props.output_data.to_string(),
         model_kms_key: j.custom_model_kms_key_arn.clone(),
+        distillation: j.distillation.clone(),
         vpc: props
             .vpc
             .as_ref()
@@ -560,6 +597,7 @@ fn desired_job(
 /// such a job cannot have trained one worth keeping.
 async fn teardown(
     clients: &Clients,
+    settings: &Settings,
     pid: &str,
     props: &SetupProperties,
     after_failure: bool,
@@ -600,7 +638,12 @@ async fn teardown(
         }
     };
     let endpoint_part = endpoint::teardown(&clients.ec2, pid);
-    let role_part = role::teardown(&clients.iam, &names.role_name, pid);
+    let role_part = role::teardown(
+        &clients.iam,
+        &names.role_name,
+        pid,
+        &settings.managed_role_path,
+    );
     // Every part at once: stopping the job needs neither the role nor the
     // network, and none of them needs the job.
     let (job_done, bucket_note, endpoints, role_removed) =

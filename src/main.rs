@@ -57,9 +57,16 @@ async fn build_handler() -> Result<Handler, String> {
     let force_path_style =
         std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     let clients = Clients::from_sdk_config(&config, force_path_style);
-    let settings = Settings {
+    let mut settings = Settings {
         assume_role_retry: assume_role_retry_from_env(),
+        ..Settings::default()
     };
+    // The template passes its RolePath: the path its grants cover.
+    if let Ok(path) = std::env::var("MANAGED_ROLE_PATH")
+        && !path.is_empty()
+    {
+        settings.managed_role_path = path;
+    }
     let http =
         Answerer::default_http().map_err(|e| format!("building the HTTP client failed: {e}"))?;
     Ok(Handler::new(clients, settings, Answerer::new(http)))

@@ -27,6 +27,17 @@ pub struct EventFacts<'a> {
     /// Update only: the fingerprint on the deployed setup's role, when the
     /// orchestrator found one (see `SetupProperties::replacement_fingerprint`).
     pub deployed_fingerprint: Option<&'a str>,
+    /// The IAM path the handler's template grants; a `RolePath` outside it
+    /// is refused before anything is made.
+    pub managed_role_path: &'a str,
+}
+
+/// The properties a Create or Update would make: valid, and within what the
+/// handler may manage.
+fn properties_to_apply(e: &EventFacts) -> Result<SetupProperties, ValidationErrors> {
+    let props = SetupProperties::parse(e.properties, e.stack)?;
+    props.check_role_path_within(e.managed_role_path)?;
+    Ok(props)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +100,7 @@ pub fn decide(e: &EventFacts) -> Decision {
     match e.kind {
         RequestKind::Create => {
             let physical_id = physical_id_for(e.stack, e.logical_id, e.request_id);
-            match SetupProperties::parse(e.properties, e.stack) {
+            match properties_to_apply(e) {
                 Ok(props) => Decision::Ensure(Ensure {
                     physical_id,
                     props: Box::new(props),
@@ -127,7 +138,7 @@ pub fn decide(e: &EventFacts) -> Decision {
 
 fn decide_update(e: &EventFacts) -> Decision {
     let current = e.physical_id.unwrap_or_default().to_string();
-    let new = match SetupProperties::parse(e.properties, e.stack) {
+    let new = match properties_to_apply(e) {
         Ok(p) => p,
         Err(errs) => return refuse(current, &errs),
     };

@@ -135,7 +135,9 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
             with(
                 full.clone(),
                 "KmsKeyArns",
-                json!("arn:aws:kms:us-east-1:123456789012:key/k"),
+                json!(
+                    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                ),
             ),
         ),
         (
@@ -151,7 +153,9 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
             with(
                 full.clone(),
                 "KmsKeyArns",
-                json!(["arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k"]),
+                json!([
+                    "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                ]),
             ),
         ),
         (
@@ -160,8 +164,8 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
                 full.clone(),
                 "KmsKeyArns",
                 json!([
-                    "arn:aws:kms:us-east-1:123456789012:key/k",
-                    "arn:aws:kms:us-east-1:123456789012:key/k"
+                    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
                 ]),
             ),
         ),
@@ -302,7 +306,9 @@ fn corpus(fx: &Fixture, other_vpc_subnet: &str) -> Vec<(&'static str, Value)> {
             with(
                 full.clone(),
                 "Job.CustomModelKmsKeyArn",
-                json!("arn:aws-cn:kms:cn-north-1:123456789012:key/k"),
+                json!(
+                    "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                ),
             ),
         ),
         (
@@ -445,6 +451,16 @@ async fn bad_input_corpus_fails_naming_the_property_with_no_mutating_call() {
         }
         if out.physical_id.is_empty() {
             problems.push(format!("#{i} {property}: no physical id returned"));
+        }
+    }
+    // The one bucket outside the deployment's OutputBucketPattern is refused
+    // by IAM before it is known not to exist; nothing else was refused.
+    for v in emu.take_violations().await {
+        let detail = v["detail"].as_str().unwrap_or_default();
+        if !(v["operation"] == "GetBucketPolicy"
+            && detail.contains("arn:aws:s3:::no-such-bucket-here"))
+        {
+            problems.push(format!("refused by real AWS: {v}"));
         }
     }
     assert!(

@@ -67,16 +67,6 @@ impl StackIdentity {
             self.partition, self.region, self.account
         )
     }
-
-    /// The S3 gateway endpoint service name; China regions use a `cn.` prefix.
-    pub fn s3_service_name(&self) -> String {
-        let prefix = if self.partition == "aws-cn" {
-            "cn."
-        } else {
-            ""
-        };
-        format!("{prefix}com.amazonaws.{}.s3", self.region)
-    }
 }
 
 fn is_partition(p: &str) -> bool {

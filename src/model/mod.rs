@@ -9,7 +9,7 @@ pub mod s3uri;
 pub use error::{PropertyError, ValidationErrors};
 pub use identity::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY, StackIdentity};
 pub use properties::{
-    CustomizationType, EndpointPolicyKind, JobConfig, S3EndpointConfig, SetupProperties, Tag,
-    VpcConfig,
+    CustomizationType, Distillation, EndpointPolicyKind, JobConfig, S3EndpointConfig,
+    SetupProperties, Tag, VpcConfig,
 };
 pub use s3uri::S3Uri;

@@ -103,8 +103,19 @@ pub struct JobConfig {
     pub customization_type: CustomizationType,
     pub hyper_parameters: BTreeMap<String, String>,
     pub custom_model_kms_key_arn: Option<String>,
+    /// With `DISTILLATION` only (and always there).
+    pub distillation: Option<Distillation>,
     pub stop_job_on_delete: bool,
     pub delete_custom_model_on_delete: bool,
+}
+
+/// What a `DISTILLATION` job carries: Bedrock's
+/// `customizationConfig.distillationConfig.teacherModelConfig`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distillation {
+    pub teacher_model_identifier: String,
+    /// Bedrock's default when absent.
+    pub max_response_length_for_inference: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,6 +149,8 @@ pub const JOB_KEYS: &[&str] = &[
     "CustomizationType",
     "HyperParameters",
     "CustomModelKmsKeyArn",
+    "TeacherModelIdentifier",
+    "MaxResponseLengthForInference",
     "StopJobOnDelete",
     "DeleteCustomModelOnDelete",
 ];
@@ -298,6 +311,7 @@ impl SetupProperties {
                 let p = r.path_of("CustomModelKmsKeyArn");
                 check_kms_key_arn(r.errs, &p, &stack.partition, k);
             }
+            let distillation = distillation(&mut r, customization_type);
             JobConfig {
                 base_model_identifier: base,
                 custom_model_name,
@@ -305,6 +319,7 @@ impl SetupProperties {
                 customization_type,
                 hyper_parameters,
                 custom_model_kms_key_arn,
+                distillation,
                 stop_job_on_delete: r.boolean("StopJobOnDelete", true),
                 delete_custom_model_on_delete: r.boolean("DeleteCustomModelOnDelete", false),
             }
@@ -328,6 +343,24 @@ impl SetupProperties {
             }),
             _ => Err(errs),
         }
+    }
+
+    /// `RolePath` must lie within the path the handler's template grants
+    /// (SPEC section 7): outside it every IAM write would be denied mid-way.
+    pub fn check_role_path_within(&self, managed: &str) -> Result<(), ValidationErrors> {
+        if role_path_within(&self.role_path, managed) {
+            return Ok(());
+        }
+        let mut errs = ValidationErrors::default();
+        errs.push(
+            "RolePath",
+            format!(
+                "{} lies outside the path this handler may manage",
+                quote(&self.role_path)
+            ),
+            format!("'{managed}' or a path below it (the handler stack's RolePath parameter)"),
+        );
+        Err(errs)
     }
 
     /// Whether an S3 gateway endpoint is part of this setup.
@@ -444,6 +477,24 @@ impl<'a, 'e> Reader<'a, 'e> {
                 };
                 self.err(name, format!("{shown} is not a boolean"), "true or false");
                 default
+            }
+        }
+    }
+
+    /// A whole number from 1 to 2^31-1, as a string or a number.
+    fn positive_integer(&mut self, name: &str) -> Option<i32> {
+        let v = self.map.get(name)?;
+        let p = self.path_of(name);
+        let text = self.string_value(&p, v)?;
+        match text.parse::<i32>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                self.err(
+                    name,
+                    format!("{} is not a positive whole number", quote(&text)),
+                    "a whole number from 1 to 2147483647",
+                );
+                None
             }
         }
     }
@@ -693,13 +744,57 @@ fn check_tag(r: &mut Reader, key: &str, value: &str) -> bool {
 }
 
 fn check_base_model(r: &mut Reader, base: &str) {
-    if base.len() > 2048 || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    check_model_identifier(r, "BaseModelIdentifier", base);
+}
+
+fn check_model_identifier(r: &mut Reader, name: &str, id: &str) {
+    if id.len() > 2048 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
         r.err(
-            "BaseModelIdentifier",
-            format!("{} is not a model identifier", quote(base)),
+            name,
+            format!("{} is not a model identifier", quote(id)),
             "a foundation model id or ARN of at most 2048 characters, without spaces",
         );
     }
+}
+
+/// The teacher of a `DISTILLATION` job: required there, refused elsewhere
+/// (Bedrock rejects a distillation configuration on any other type).
+fn distillation(r: &mut Reader, kind: CustomizationType) -> Option<Distillation> {
+    let teacher = r.string("TeacherModelIdentifier", false);
+    let max_length = r.positive_integer("MaxResponseLengthForInference");
+    if kind != CustomizationType::Distillation {
+        for (name, given) in [
+            ("TeacherModelIdentifier", teacher.is_some()),
+            (
+                "MaxResponseLengthForInference",
+                r.map.contains_key("MaxResponseLengthForInference"),
+            ),
+        ] {
+            if given {
+                r.err(
+                    name,
+                    format!("is given for a {} job", kind.as_str()),
+                    "only with CustomizationType DISTILLATION",
+                );
+            }
+        }
+        return None;
+    }
+    let Some(teacher) = teacher else {
+        if !r.map.contains_key("TeacherModelIdentifier") {
+            r.err(
+                "TeacherModelIdentifier",
+                "is missing",
+                "the teacher model's id or ARN (required with CustomizationType DISTILLATION)",
+            );
+        }
+        return None;
+    };
+    check_model_identifier(r, "TeacherModelIdentifier", &teacher);
+    Some(Distillation {
+        teacher_model_identifier: teacher,
+        max_response_length_for_inference: max_length,
+    })
 }
 
 fn check_role_name(errs: &mut ValidationErrors, name: &str) {
@@ -761,8 +856,10 @@ fn check_kms_key_arn(errs: &mut ValidationErrors, path: &str, partition: &str, a
         && !parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
+        // Key ids are 36 characters (a UUID, or `mrk-` and 32 hex digits for
+        // a multi-Region key), which is what Bedrock's API model demands.
         && parts[5].strip_prefix("key/").is_some_and(|id| {
-            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            id.len() == 36 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !ok {
         errs.push(
@@ -771,10 +868,15 @@ fn check_kms_key_arn(errs: &mut ValidationErrors, path: &str, partition: &str, a
                 "{} is not a KMS key ARN of partition {partition}",
                 quote(arn)
             ),
-            format!("arn:{partition}:kms:<region>:<account>:key/<key-id>"),
+            format!("arn:{partition}:kms:<region>:<account>:key/<36-character key id>"),
         );
     }
     ok
+}
+
+/// Whether an IAM path lies within `managed` (both end in '/').
+pub fn role_path_within(path: &str, managed: &str) -> bool {
+    path.starts_with(managed)
 }
 
 /// `([0-9a-zA-Z][_-]?){1,63}`
@@ -879,6 +981,13 @@ impl SetupProperties {
                 canon.push(format!("hp:{k}={v}"));
             }
             canon.push(format!("model_key={:?}", j.custom_model_kms_key_arn));
+            if let Some(d) = &j.distillation {
+                canon.push(format!("teacher={}", d.teacher_model_identifier));
+                canon.push(format!(
+                    "teacher_max_length={:?}",
+                    d.max_response_length_for_inference
+                ));
+            }
         }
         let digest = Sha256::digest(canon.join("\n").as_bytes());
         digest.iter().take(16).map(|b| format!("{b:02x}")).collect()

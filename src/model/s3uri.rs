@@ -39,6 +39,17 @@ impl S3Uri {
             // generated policies and widen them beyond the given location.
             return Err("contains a wildcard ('*' or '?')".into());
         }
+        // Bedrock's own pattern for a data location (its API model):
+        // `s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+)*/?`.
+        // A key it refuses would fail the job after the setup was made.
+        if let Some(c) = key
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "/-!_'().".contains(*c)))
+        {
+            return Err(format!(
+                "contains {c:?}, which Bedrock does not accept in a data location (allowed in the key: letters, digits and / - ! _ ' ( ) .)"
+            ));
+        }
         Ok(S3Uri {
             bucket: bucket.to_string(),
             key: key.to_string(),

@@ -19,11 +19,30 @@ const ATTEMPTS: u32 = 6;
 
 /// The bucket's policy, `None` when it has none.
 pub async fn read(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
+    read_policy(s3, bucket, false).await
+}
+
+/// Like `read`, but a bucket that is gone reads as one without a policy.
+async fn read_unless_gone(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
+    read_policy(s3, bucket, true).await
+}
+
+async fn read_policy(
+    s3: &Client,
+    bucket: &str,
+    gone_is_empty: bool,
+) -> Result<Option<String>, PartError> {
     match s3.get_bucket_policy().bucket(bucket).send().await {
         Ok(out) => Ok(out.policy),
         Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
+        Err(e) if e.code() == Some("NoSuchBucket") && gone_is_empty => Ok(None),
         Err(e) if e.code() == Some("NoSuchBucket") => Err(PartError::Conflict(format!(
             "OutputDataUri: bucket '{bucket}' does not exist (allowed: an existing bucket; this resource does not create buckets)"
+        ))),
+        // The handler stack names the buckets it may edit; a bucket outside
+        // them is refused by IAM before anything is read or changed.
+        Err(e) if e.code() == Some("AccessDenied") => Err(PartError::Conflict(format!(
+            "OutputDataUri: the handler may not read the policy of bucket '{bucket}' (AccessDenied) (allowed: a bucket the handler stack's OutputBucketPattern covers, whose own policy does not deny the handler)"
         ))),
         Err(e) => Err(aws_error("s3:GetBucketPolicy", e)),
     }
@@ -56,14 +75,6 @@ async fn confirmed(
         }
     }
     Ok(true)
-}
-
-/// Like `read`, but a bucket that is gone reads as one without a policy.
-async fn read_unless_gone(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
-    match read(s3, bucket).await {
-        Err(PartError::Conflict(_)) => Ok(None),
-        other => other,
-    }
 }
 
 async fn write(s3: &Client, bucket: &str, policy: Option<String>) -> Result<(), PartError> {

@@ -54,25 +54,63 @@ fn is_gone(e: &VpcEndpoint) -> bool {
     })
 }
 
-/// The S3 gateway endpoints of the region (all VPCs): read in the first
-/// round trip, before the VPC id is known, and narrowed by `resolve`.
-pub async fn s3_gateways(ec2: &Client, service: &str) -> Result<Vec<VpcEndpoint>, PartError> {
-    let out = ec2
-        .describe_vpc_endpoints()
-        .filters(ec2_filter("service-name", [service.to_string()]))
-        .send()
-        .await
-        .map_err(|e| aws_error("ec2:DescribeVpcEndpoints", e))?;
-    Ok(out
+/// The region's S3 gateway: its service name, read from the region's own
+/// catalogue (AWS China, for one, uses two service-name prefixes, and which
+/// one S3 carries is not something to guess), and every S3 gateway endpoint
+/// in the region (all VPCs), narrowed later by `resolve`. Both are read at
+/// once, in the first round trip, before the VPC id is known.
+#[derive(Debug, Clone, Default)]
+pub struct S3Gateways {
+    pub service_name: String,
+    pub endpoints: Vec<VpcEndpoint>,
+}
+
+pub async fn s3_gateways(ec2: &Client) -> Result<S3Gateways, PartError> {
+    let catalogue = async {
+        ec2.describe_vpc_endpoint_services()
+            .filters(ec2_filter("service-type", ["Gateway".to_string()]))
+            .send()
+            .await
+            .map_err(|e| aws_error("ec2:DescribeVpcEndpointServices", e))
+    };
+    let endpoints = async {
+        ec2.describe_vpc_endpoints()
+            .filters(ec2_filter("vpc-endpoint-type", ["Gateway".to_string()]))
+            .send()
+            .await
+            .map_err(|e| aws_error("ec2:DescribeVpcEndpoints", e))
+    };
+    let (catalogue, endpoints) = tokio::try_join!(catalogue, endpoints)?;
+    let service_name = s3_gateway_service(
+        catalogue
+            .service_details()
+            .iter()
+            .filter_map(|d| d.service_name()),
+    )
+    .ok_or_else(|| PartError::Aws {
+        operation: "ec2:DescribeVpcEndpointServices",
+        message: "the region lists no S3 gateway endpoint service".into(),
+        code: None,
+    })?;
+    let endpoints = endpoints
         .vpc_endpoints()
         .iter()
-        .filter(|e| !is_gone(e))
-        .filter(|e| {
-            e.vpc_endpoint_type()
-                .is_none_or(|t| t.as_str().eq_ignore_ascii_case("gateway"))
-        })
+        .filter(|e| !is_gone(e) && e.service_name() == Some(service_name.as_str()))
         .cloned()
-        .collect())
+        .collect();
+    Ok(S3Gateways {
+        service_name,
+        endpoints,
+    })
+}
+
+/// The S3 gateway among a region's gateway services: the one named
+/// `<prefix>.<region>.s3`.
+pub fn s3_gateway_service<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    names
+        .into_iter()
+        .find(|n| n.ends_with(".s3") && n.split('.').count() >= 4)
+        .map(str::to_string)
 }
 
 /// Our endpoints, wherever they are.
@@ -161,14 +199,6 @@ pub fn resolve(gateways: &[VpcEndpoint], want: &DesiredEndpoint) -> Result<Resol
         existing,
         taken_from,
     })
-}
-
-/// Looks up, resolves and applies in one go (for the hand-back of a failed
-/// replacement, where no earlier lookup exists).
-pub async fn ensure(ec2: &Client, want: &DesiredEndpoint) -> Result<EnsuredEndpoint, PartError> {
-    let gateways = s3_gateways(ec2, &want.service_name).await?;
-    let resolved = resolve(&gateways, want)?;
-    apply(ec2, want, resolved).await
 }
 
 /// Creates the endpoint, or brings the resolved one to the desired route

@@ -8,14 +8,15 @@ use aws_sdk_bedrock::Client;
 use aws_sdk_bedrock::error::ProvideErrorMetadata;
 use aws_sdk_bedrock::operation::create_model_customization_job::CreateModelCustomizationJobError;
 use aws_sdk_bedrock::types::{
-    CustomizationType as SdkCustomizationType, OutputDataConfig, Tag as BedrockTag,
-    TrainingDataConfig, ValidationDataConfig, Validator, VpcConfig as SdkVpcConfig,
+    CustomizationConfig, CustomizationType as SdkCustomizationType, DistillationConfig,
+    OutputDataConfig, Tag as BedrockTag, TeacherModelConfig, TrainingDataConfig,
+    ValidationDataConfig, Validator, VpcConfig as SdkVpcConfig,
 };
 use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{PartError, aws_error, stale_tag_keys};
-use crate::model::OWNER_TAG_KEY;
+use crate::model::{Distillation, OWNER_TAG_KEY};
 
 #[derive(Debug, Clone)]
 pub struct DesiredJob {
@@ -30,6 +31,7 @@ pub struct DesiredJob {
     pub validation_uris: Vec<String>,
     pub output_uri: String,
     pub model_kms_key: Option<String>,
+    pub distillation: Option<Distillation>,
     pub vpc: Option<(Vec<String>, Vec<String>)>,
     pub tags: Vec<(String, String)>,
     pub client_token: String,
@@ -349,6 +351,18 @@ async fn submit(
     }
     if let Some(k) = &want.model_kms_key {
         req = req.custom_model_kms_key_id(k);
+    }
+    if let Some(d) = &want.distillation {
+        let teacher = TeacherModelConfig::builder()
+            .teacher_model_identifier(&d.teacher_model_identifier)
+            .set_max_response_length_for_inference(d.max_response_length_for_inference)
+            .build()
+            .map_err(build_err)?;
+        req = req.customization_config(CustomizationConfig::DistillationConfig(
+            DistillationConfig::builder()
+                .teacher_model_config(teacher)
+                .build(),
+        ));
     }
     if let Some((subnets, groups)) = &want.vpc {
         req = req.vpc_config(

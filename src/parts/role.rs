@@ -323,12 +323,28 @@ pub enum Removed {
 
 /// Deletes our role with its inline policies. A role without our tag is
 /// left alone.
-pub async fn teardown(iam: &Client, name: &str, physical_id: &str) -> Result<Removed, PartError> {
+///
+/// A role of ours outside `managed_path` (the handler's template no longer
+/// grants its path) cannot be changed: that is an error saying what to do,
+/// raised before any call IAM would deny.
+pub async fn teardown(
+    iam: &Client,
+    name: &str,
+    physical_id: &str,
+    managed_path: &str,
+) -> Result<Removed, PartError> {
     let Some(role) = find(iam, name).await? else {
         return Ok(Removed::NotFound);
     };
     if tag_value(&role, OWNER_TAG_KEY) != Some(physical_id) {
         return Ok(Removed::NotOurs);
+    }
+    if !crate::model::properties::role_path_within(role.path(), managed_path) {
+        return Err(PartError::Conflict(format!(
+            "RolePath: role '{name}' is under path '{}', outside the path '{managed_path}' this handler may manage; redeploy the handler stack with RolePath '{}' (or a path above it), or delete the role yourself, then delete again",
+            role.path(),
+            role.path()
+        )));
     }
     let inline = async {
         iam.list_role_policies()

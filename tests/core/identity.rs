@@ -51,12 +51,33 @@ fn partitions_regions_and_accounts_from_the_stack_id() {
 }
 
 #[test]
-fn s3_service_names() {
-    let cn =
-        StackIdentity::from_stack_id("arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/s/g")
-            .expect("cn");
-    assert_eq!(cn.s3_service_name(), "cn.com.amazonaws.cn-north-1.s3");
-    assert_eq!(stack().s3_service_name(), "com.amazonaws.us-east-1.s3");
+fn the_s3_gateway_is_taken_from_the_regions_catalogue() {
+    use bedrock_setup::parts::endpoint::s3_gateway_service;
+    // What DescribeVpcEndpointServices lists as Gateway services: the S3 one
+    // is taken whatever its prefix, never derived from the partition.
+    assert_eq!(
+        s3_gateway_service([
+            "com.amazonaws.us-east-1.dynamodb",
+            "com.amazonaws.us-east-1.s3"
+        ]),
+        Some("com.amazonaws.us-east-1.s3".to_string())
+    );
+    assert_eq!(
+        s3_gateway_service([
+            "cn.com.amazonaws.cn-north-1.dynamodb",
+            "com.amazonaws.cn-north-1.s3"
+        ]),
+        Some("com.amazonaws.cn-north-1.s3".to_string())
+    );
+    assert_eq!(
+        s3_gateway_service(["cn.com.amazonaws.cn-northwest-1.s3"]),
+        Some("cn.com.amazonaws.cn-northwest-1.s3".to_string())
+    );
+    assert_eq!(
+        s3_gateway_service(["com.amazonaws.us-east-1.dynamodb"]),
+        None
+    );
+    assert_eq!(s3_gateway_service(["s3"]), None);
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn facts<'a>(
         properties: props,
         old_properties: old,
         deployed_fingerprint: deployed,
+        managed_role_path: "/bedrock-customization/",
     }
 }
 
@@ -129,13 +130,13 @@ fn changes_a_job_depends_on_replace_the_setup() {
             json!(["sg-0123456789abcdef1"]),
         ),
         ("RoleName", json!("another-role")),
-        ("RolePath", json!("/other/")),
+        ("RolePath", json!("/bedrock-customization/other/")),
         ("Job.BaseModelIdentifier", json!("amazon.nova-micro-v1:0")),
         ("Job.HyperParameters", json!({ "epochCount": "3" })),
         ("Job.CustomizationType", json!("CONTINUED_PRE_TRAINING")),
         (
             "Job.CustomModelKmsKeyArn",
-            json!("arn:aws:kms:us-east-1:123456789012:key/other"),
+            json!("arn:aws:kms:us-east-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab"),
         ),
         ("Job.JobName", json!("another-job")),
     ];
@@ -358,4 +359,55 @@ fn fingerprint_ignores_in_place_properties_only() {
         base,
         parse_ok(&with(full(), "Job.HyperParameters", json!({}))).replacement_fingerprint()
     );
+}
+
+#[test]
+fn a_role_path_outside_the_handlers_path_is_refused_on_create_and_update() {
+    let s = stack();
+    for path in ["/", "/other/", "/bedrock/"] {
+        let mut props = minimal();
+        props["RolePath"] = json!(path);
+        let create = decide(&facts(RequestKind::Create, None, &props, None, None, &s));
+        match create {
+            Decision::Refuse { reason, .. } => {
+                assert!(reason.contains("RolePath"), "{reason}");
+                assert!(reason.contains("'/bedrock-customization/'"), "{reason}");
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+        match update(&props, &minimal()) {
+            Decision::Refuse { reason, .. } => assert!(reason.contains("RolePath"), "{reason}"),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    // The managed path itself and paths below it are fine.
+    for path in ["/bedrock-customization/", "/bedrock-customization/team-a/"] {
+        let mut props = minimal();
+        props["RolePath"] = json!(path);
+        assert!(matches!(
+            decide(&facts(RequestKind::Create, None, &props, None, None, &s)),
+            Decision::Ensure(_)
+        ));
+    }
+}
+
+#[test]
+fn a_delete_is_decided_whatever_the_role_path() {
+    // A Delete must never be refused for a path: the teardown says what it
+    // cannot remove (see parts::role::teardown), everything else goes.
+    let s = stack();
+    let pid = current_id();
+    let mut props = minimal();
+    props["RolePath"] = json!("/elsewhere/");
+    assert!(matches!(
+        decide(&facts(
+            RequestKind::Delete,
+            Some(&pid),
+            &props,
+            None,
+            None,
+            &s
+        )),
+        Decision::Teardown { .. }
+    ));
 }

@@ -213,8 +213,8 @@ fn arns_must_be_of_the_stack_partition() {
         full(),
         "KmsKeyArns",
         json!([
-            "arn:aws:kms:us-east-1:123456789012:key/a",
-            "arn:aws:kms:us-east-1:123456789012:key/a"
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
         ]),
     ));
     assert!(e.to_string().contains("more than once"), "{e}");
@@ -227,7 +227,9 @@ fn arns_must_be_of_the_stack_partition() {
     let props = with(
         minimal(),
         "KmsKeyArns",
-        json!(["arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k1"]),
+        json!([
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ]),
     );
     assert!(bedrock_setup::model::SetupProperties::parse(&props, &gov).is_ok());
     assert!(
@@ -235,7 +237,9 @@ fn arns_must_be_of_the_stack_partition() {
             &with(
                 minimal(),
                 "KmsKeyArns",
-                json!(["arn:aws:kms:us-east-1:123456789012:key/k1"])
+                json!([
+                    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                ])
             ),
             &gov
         )
@@ -374,13 +378,15 @@ fn customization_types() {
         ),
         ("DISTILLATION", CustomizationType::Distillation),
     ] {
-        assert_eq!(
-            parse_ok(&with(full(), "Job.CustomizationType", json!(s)))
-                .job
-                .expect("job")
-                .customization_type,
-            t
-        );
+        let mut props = with(full(), "Job.CustomizationType", json!(s));
+        if t == CustomizationType::Distillation {
+            props = with(
+                props,
+                "Job.TeacherModelIdentifier",
+                json!("amazon.nova-pro-v1:0"),
+            );
+        }
+        assert_eq!(parse_ok(&props).job.expect("job").customization_type, t);
     }
     let e = parse_err(&with(full(), "Job.CustomizationType", json!("fine_tuning")));
     assert!(
@@ -509,4 +515,142 @@ fn not_an_object_and_wrong_json_types() {
 fn long_values_are_shortened_in_messages() {
     let e = parse_err(&with(full(), "Job.JobName", json!("-".repeat(5000))));
     assert!(e.to_string().len() < 600, "{}", e.to_string().len());
+}
+
+#[test]
+fn distillation_carries_its_teacher_and_only_distillation_does() {
+    let distil = with(full(), "Job.CustomizationType", json!("DISTILLATION"));
+    let job = parse_ok(&with(
+        with(
+            distil.clone(),
+            "Job.TeacherModelIdentifier",
+            json!("amazon.nova-pro-v1:0"),
+        ),
+        "Job.MaxResponseLengthForInference",
+        json!("1000"),
+    ))
+    .job
+    .expect("job");
+    let d = job.distillation.expect("distillation");
+    assert_eq!(d.teacher_model_identifier, "amazon.nova-pro-v1:0");
+    assert_eq!(d.max_response_length_for_inference, Some(1000));
+    // A number is taken as CloudFormation would deliver it, as a string.
+    let n = parse_ok(&with(
+        with(distil.clone(), "Job.TeacherModelIdentifier", json!("t.m")),
+        "Job.MaxResponseLengthForInference",
+        json!(512),
+    ));
+    assert_eq!(
+        n.job
+            .and_then(|j| j.distillation)
+            .and_then(|d| d.max_response_length_for_inference),
+        Some(512)
+    );
+    // Without a teacher, DISTILLATION is refused, naming the property.
+    let e = parse_err(&distil).to_string();
+    assert!(e.contains("Job.TeacherModelIdentifier: is missing"), "{e}");
+    // A teacher or length on any other type is refused.
+    for (name, value) in [
+        ("Job.TeacherModelIdentifier", json!("amazon.nova-pro-v1:0")),
+        ("Job.MaxResponseLengthForInference", json!("100")),
+    ] {
+        let e = parse_err(&with(full(), name, value)).to_string();
+        assert!(
+            e.contains(name) && e.contains("only with CustomizationType DISTILLATION"),
+            "{e}"
+        );
+    }
+    for bad in [
+        json!("0"),
+        json!("-3"),
+        json!("lots"),
+        json!("3000000000"),
+        json!(1.5),
+    ] {
+        let e = parse_err(&with(
+            with(distil.clone(), "Job.TeacherModelIdentifier", json!("t.m")),
+            "Job.MaxResponseLengthForInference",
+            bad.clone(),
+        ))
+        .to_string();
+        assert!(
+            e.contains("Job.MaxResponseLengthForInference"),
+            "{bad}: {e}"
+        );
+    }
+    let e = parse_err(&with(
+        distil,
+        "Job.TeacherModelIdentifier",
+        json!("has space"),
+    ))
+    .to_string();
+    assert!(e.contains("Job.TeacherModelIdentifier"), "{e}");
+}
+
+#[test]
+fn a_different_teacher_is_a_different_job() {
+    let distil = with(
+        with(full(), "Job.CustomizationType", json!("DISTILLATION")),
+        "Job.TeacherModelIdentifier",
+        json!("amazon.nova-pro-v1:0"),
+    );
+    let a = parse_ok(&distil).replacement_fingerprint();
+    let b = parse_ok(&with(
+        distil.clone(),
+        "Job.TeacherModelIdentifier",
+        json!("amazon.nova-premier-v1:0"),
+    ))
+    .replacement_fingerprint();
+    let c = parse_ok(&with(
+        distil,
+        "Job.MaxResponseLengthForInference",
+        json!("99"),
+    ))
+    .replacement_fingerprint();
+    assert_ne!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn data_locations_bedrock_would_refuse_are_refused_up_front() {
+    // Bedrock's API model allows only letters, digits and - ! _ ' ( ) . in
+    // a key segment; anything else fails the job after the setup was made.
+    for bad in [
+        "s3://training-bucket/train data.jsonl",
+        "s3://training-bucket/year=2026/train.jsonl",
+        "s3://training-bucket/a+b",
+        "s3://training-bucket/a&b",
+    ] {
+        let e = parse_err(&with(full(), "TrainingDataUri", json!(bad))).to_string();
+        assert!(
+            e.contains("TrainingDataUri") && e.contains("Bedrock does not accept"),
+            "{bad}: {e}"
+        );
+    }
+    for good in [
+        "s3://training-bucket/train/data.jsonl",
+        "s3://training-bucket/runs/2026-11-26_(v2)/",
+        "s3://training-bucket",
+    ] {
+        parse_ok(&with(full(), "TrainingDataUri", json!(good)));
+    }
+}
+
+#[test]
+fn kms_key_ids_have_the_length_bedrock_demands() {
+    let e = parse_err(&with(
+        full(),
+        "Job.CustomModelKmsKeyArn",
+        json!("arn:aws:kms:us-east-1:123456789012:key/short"),
+    ))
+    .to_string();
+    assert!(
+        e.contains("Job.CustomModelKmsKeyArn") && e.contains("36-character"),
+        "{e}"
+    );
+    parse_ok(&with(
+        full(),
+        "KmsKeyArns",
+        json!(["arn:aws:kms:us-east-1:123456789012:key/mrk-1234567890abcdef1234567890abcdef"]),
+    ));
 }

@@ -12,7 +12,19 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
 - EC2 client tokens: a repeated `Create*` call with the same ClientToken
   gets the first call's answer, as from EC2 (moto would create a twin).
 
+And it judges the handler's requests as real AWS would, which moto does not:
+- authorization (`authz.py`): every request signed with the handler's access
+  key (`--principal-key`) is checked against the execution role's policies in
+  `--template`, with the deployment's `--param` values; a request the
+  template does not allow is answered AccessDenied in the service's wire
+  format and recorded;
+- validity (`api_model.py`): the same requests are checked against the
+  service's API model and answered with the service's validation error.
+Recorded violations are read at `GET /_emulator/violations`; the Rust test
+bed fails every test that leaves one it did not expect.
+
 Usage: python moto_wrapper.py [--host 127.0.0.1] [--port 0]
+           [--template template.yaml --param RolePath=/x/ ... --principal-key KEY]
 It prints `PORT <n>` once it listens, so a test never guesses a port.
 """
 
@@ -26,9 +38,14 @@ import socket
 import sys
 import threading
 import time
+import os
 import urllib.parse
 
 from werkzeug.serving import make_server
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import api_model  # noqa: E402
+import authz  # noqa: E402
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -41,8 +58,12 @@ RULES = []
 # EC2 answers a repeated ClientToken with the first call's result; moto
 # ignores tokens, so the wrapper replays: (action, token) -> response.
 TOKENS = {}
+# What the handler did that real AWS would refuse: (kind, operation, detail).
+VIOLATIONS = []
+# The judge of the handler's requests, when the wrapper was given a template.
+JUDGE = {"policy": None, "principal_key": None, "account": "123456789012", "partition": "aws"}
 
-CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 TIMESTAMP = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?"')
 ARN_IDENTIFIER = re.compile(
     r"^/(model-customization-jobs|custom-models)/(arn:[^/]+/)([^/]+)(/stop)?$"
@@ -68,7 +89,7 @@ def classify(environ, body):
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     m = CREDENTIAL.search(auth)
     if m:
-        region, service = m.group(1), m.group(2)
+        region, service = m.group(2), m.group(3)
     elif "X-Amz-Credential" in query:
         parts = query["X-Amz-Credential"][0].split("/")
         region, service = (parts[2], parts[3]) if len(parts) > 3 else ("", "s3")
@@ -81,6 +102,8 @@ def classify(environ, body):
         action = (form.get("Action") or query.get("Action") or ["?"])[0]
         return service, region, action
     if service == "s3":
+        if "location" in query:
+            return service, region, "GetBucketLocation"
         if "policy" in query:
             return service, region, {"GET": "GetBucketPolicy", "PUT": "PutBucketPolicy",
                                      "DELETE": "DeleteBucketPolicy"}.get(method, method + "BucketPolicy")
@@ -93,9 +116,15 @@ def classify(environ, body):
     return service, region, method
 
 
-def error_response(service, kind):
+def error_response(service, kind, message=None):
     """Status, headers and body of an injected error, as each protocol sends it."""
-    if kind == "throttle":
+    if kind == "denied":
+        codes = {"iam": (403, "AccessDenied"), "ec2": (403, "UnauthorizedOperation"),
+                 "s3": (403, "AccessDenied"), "bedrock": (403, "AccessDeniedException")}
+    elif kind == "invalid":
+        codes = {"iam": (400, "ValidationError"), "ec2": (400, "InvalidParameterValue"),
+                 "s3": (400, "InvalidArgument"), "bedrock": (400, "ValidationException")}
+    elif kind == "throttle":
         codes = {"iam": (400, "Throttling"), "ec2": (503, "RequestLimitExceeded"),
                  "s3": (503, "SlowDown"), "bedrock": (429, "ThrottlingException")}
     elif kind == "assume_role":
@@ -104,8 +133,11 @@ def error_response(service, kind):
         codes = {"iam": (500, "ServiceFailure"), "ec2": (500, "InternalError"),
                  "s3": (500, "InternalError"), "bedrock": (500, "InternalServerException")}
     status, code = codes.get(service, (500, "InternalError"))
-    message = ("Could not assume provided IAM role. Make sure the role has the proper trust relationship."
-               if kind == "assume_role" else "injected by the test emulator")
+    if message is None:
+        message = ("Could not assume provided IAM role. Make sure the role has the proper trust relationship."
+                   if kind == "assume_role" else "injected by the test emulator")
+    message = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+        if service != "bedrock" else message
     if service == "bedrock":
         return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], \
             json.dumps({"message": message}).encode()
@@ -177,6 +209,13 @@ def control(environ, start_response, body):
             RULES.clear()
     elif path == "/_emulator/bedrock/job-status" and method == "POST":
         set_job_status(json.loads(body))
+    elif path == "/_emulator/violations" and method == "GET":
+        with LOCK:
+            result = list(VIOLATIONS)
+    elif path == "/_emulator/violations" and method == "DELETE":
+        with LOCK:
+            result = list(VIOLATIONS)
+            VIOLATIONS.clear()
     elif path == "/_emulator/health":
         pass
     else:
@@ -185,6 +224,39 @@ def control(environ, start_response, body):
     data = json.dumps(result).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
+
+
+def judge(environ, service, region, operation, body):
+    """("denied" | "invalid", why) when real AWS would refuse the handler's
+    request; None otherwise, and for requests not signed by the handler."""
+    if JUDGE["principal_key"] is None:
+        return None
+    m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if not m or m.group(1) != JUDGE["principal_key"]:
+        return None
+    path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) \
+        if service in ("iam", "ec2") else {}
+    body_json = None
+    if service == "bedrock" and body:
+        try:
+            body_json = json.loads(body)
+        except ValueError:
+            body_json = None
+    if JUDGE["policy"] is not None:
+        parsed = authz.Parsed(service, region, JUDGE["account"], operation,
+                              environ.get("REQUEST_METHOD"), path, query, form, body_json)
+        state = authz.State(JUDGE["account"], region, JUDGE["partition"])
+        why = authz.judge(JUDGE["policy"], parsed, state)
+        if why:
+            return "denied", why
+    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+    problems = api_model.problems_of(service, operation, environ.get("REQUEST_METHOD"), path, query,
+                                     headers, form, body)
+    if problems:
+        return "invalid", f"{operation}: " + "; ".join(problems)
+    return None
 
 
 class Wrapper:
@@ -205,6 +277,18 @@ class Wrapper:
         service, region, operation = classify(environ, body)
         entry = {"service": service, "region": region, "operation": operation,
                  "method": environ.get("REQUEST_METHOD"), "at": time.time()}
+        violation = judge(environ, service, region, operation, body)
+        if violation is not None:
+            kind, detail = violation
+            entry["violation"] = kind
+            with LOCK:
+                REQUESTS.append(entry)
+                VIOLATIONS.append({"kind": kind, "service": service, "operation": operation,
+                                   "detail": detail})
+            status, headers, data = error_response(service, kind, detail)
+            headers.append(("Content-Length", str(len(data))))
+            start_response(f"{status} {'Forbidden' if kind == 'denied' else 'Bad Request'}", headers)
+            return [data]
         rule = matching_rule(service, operation)
         if rule is not None:
             entry["fault"] = rule.get("kind")
@@ -274,7 +358,21 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--template", help="judge the handler's requests by this SAM template's execution role")
+    parser.add_argument("--param", action="append", default=[],
+                        help="NAME=VALUE: a template parameter or pseudo parameter (AWS::Region, ...)")
+    parser.add_argument("--principal-key", help="the access key id the handler signs with")
     args = parser.parse_args()
+    if args.principal_key:
+        JUDGE["principal_key"] = args.principal_key
+    if args.template:
+        params = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+                  "AWS::StackName": "bedrock-customization-setup"}
+        for p in args.param:
+            k, _, v = p.partition("=")
+            params[k] = v
+        JUDGE["account"], JUDGE["partition"] = params["AWS::AccountId"], params["AWS::Partition"]
+        JUDGE["policy"] = authz.execution_policy(args.template, params)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Wrapper(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)

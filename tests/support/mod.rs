@@ -23,6 +23,13 @@ pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-stack/1f2e3d4c-aaaa-bbbb-cccc-000000000001";
 pub const LOGICAL_ID: &str = "Customization";
+/// The access key the handler signs with: the emulator judges exactly these
+/// requests against the template's execution role (the test's own set-up
+/// and checks use another key and are not judged).
+pub const HANDLER_ACCESS_KEY: &str = "AKIAHANDLERUNDERTEST";
+/// The template parameters of the deployment the tests stand for.
+pub const DEPLOYED_ROLE_PATH: &str = "/bedrock-customization/";
+pub const DEPLOYED_OUTPUT_BUCKET_PATTERN: &str = "output-bucket";
 
 pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -50,10 +57,27 @@ pub struct Emulator {
 }
 
 impl Emulator {
+    /// The emulator, judging the handler's requests by `template.yaml` as
+    /// deployed with the tests' parameters.
     pub fn start() -> Emulator {
+        Emulator::start_judged_by(&project_dir().join("template.yaml"))
+    }
+
+    /// The emulator, judging the handler's requests by another template
+    /// (a test that removes a grant on purpose).
+    pub fn start_judged_by(template: &std::path::Path) -> Emulator {
         let mut child = Command::new(python())
             .arg(project_dir().join("tests/emulator/moto_wrapper.py"))
             .args(["--host", "127.0.0.1", "--port", "0"])
+            .arg("--template")
+            .arg(template)
+            .args(["--principal-key", HANDLER_ACCESS_KEY])
+            .arg(format!("--param=RolePath={DEPLOYED_ROLE_PATH}"))
+            .arg(format!(
+                "--param=OutputBucketPattern={DEPLOYED_OUTPUT_BUCKET_PATTERN}"
+            ))
+            .arg(format!("--param=AWS::Region={REGION}"))
+            .arg(format!("--param=AWS::AccountId={ACCOUNT}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -84,15 +108,52 @@ impl Emulator {
             .await
     }
 
-    /// The handler's clients, as `main` builds them (plus the emulator).
+    /// The handler's clients, as `main` builds them (plus the emulator),
+    /// signing with the handler's key.
     pub async fn handler_clients(&self) -> Clients {
         let config = bedrock_setup::parts::sdk_config_loader()
             .endpoint_url(&self.endpoint)
             .region(Region::new(REGION))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .credentials_provider(handler_credentials())
             .load()
             .await;
         Clients::from_sdk_config(&config, true)
+    }
+
+    /// What the handler did that real AWS would have refused (denied by the
+    /// template's execution role, or invalid for the service), taken: a test
+    /// that provokes one on purpose asserts on it, and the rest fail the
+    /// test when the emulator is dropped.
+    pub async fn take_violations(&self) -> Vec<Value> {
+        match self
+            .control(reqwest::Method::DELETE, "/_emulator/violations", None)
+            .await
+        {
+            Value::Array(a) => a,
+            other => panic!("the emulator's violation list is unreadable: {other}"),
+        }
+    }
+
+    /// The violations, read without an async runtime (for `Drop`).
+    fn violations_blocking(&self) -> Result<Vec<Value>, String> {
+        use std::io::{Read, Write};
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        write!(
+            stream,
+            "GET /_emulator/violations HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .map_err(|e| e.to_string())?;
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).map_err(|e| e.to_string())?;
+        let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        match serde_json::from_str(body) {
+            Ok(Value::Array(a)) => Ok(a),
+            _ => Err(format!("unreadable answer: {raw}")),
+        }
     }
 
     /// Independent clients for checking state.
@@ -154,9 +215,39 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        // Every test is judged: a request real AWS would refuse fails it,
+        // unless the test took it as expected (`take_violations`).
+        let violations = if std::thread::panicking() {
+            Ok(Vec::new())
+        } else {
+            self.violations_blocking()
+        };
         let _ = self.child.kill();
         let _ = self.child.wait();
+        match violations {
+            Ok(v) if v.is_empty() => {}
+            Ok(v) => panic!(
+                "the handler made {} request(s) real AWS would refuse:\n{}",
+                v.len(),
+                v.iter()
+                    .map(|x| format!(
+                        "- {} {}:{}: {}",
+                        x["kind"].as_str().unwrap_or("?"),
+                        x["service"].as_str().unwrap_or("?"),
+                        x["operation"].as_str().unwrap_or("?"),
+                        x["detail"].as_str().unwrap_or("?")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            Err(e) => panic!("could not read the emulator's violations: {e}"),
+        }
     }
+}
+
+/// The handler's credentials in every test.
+pub fn handler_credentials() -> Credentials {
+    Credentials::new(HANDLER_ACCESS_KEY, "handler-secret", None, None, "test")
 }
 
 /// Operations that change state, by the name the emulator logs.
@@ -334,6 +425,7 @@ pub fn fast_settings() -> bedrock_setup::lifecycle::Settings {
             total: Duration::from_secs(3),
             interval: Duration::from_millis(200),
         },
+        ..Default::default()
     }
 }
 
@@ -428,7 +520,7 @@ pub async fn fast_retry_clients(endpoint: &str) -> Clients {
         )
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .credentials_provider(handler_credentials())
         .load()
         .await;
     Clients::from_sdk_config(&config, true)

@@ -5,6 +5,7 @@ answers sent to the ResponseURL."""
 import http.server
 import json
 import queue
+import re
 import subprocess
 import sys
 import time
@@ -44,6 +45,7 @@ def clients(endpoint):
         "ec2": boto3.client("ec2", **kw),
         "s3": boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw),
         "bedrock": boto3.client("bedrock", **kw),
+        "kms": boto3.client("kms", **kw),
     }
 
 
@@ -58,6 +60,15 @@ def prepare(c):
     ec2.associate_route_table(RouteTableId=rt, SubnetId=s1)
     for b in ("demo-training-data", "demo-customization-output"):
         c["s3"].create_bucket(Bucket=b)
+    # The data the sample events name, for the pre-flight checks.
+    events = "".join((ROOT / "events" / n).read_text() for n in ("create.json", "update-replacement.json"))
+    for uri in sorted(set(re.findall(r"s3://demo-training-data/[^\"]*", events))):
+        key = uri.split("/", 3)[3]
+        c["s3"].put_object(Bucket="demo-training-data", Key=key + ("placeholder.jsonl" if key.endswith("/") else ""),
+                           Body=b'{"prompt": "p", "completion": "c"}\n')
+    # The sample events' key ARNs stand for keys of this emulator.
+    keys = {arn: c["kms"].create_key(Description="demo")["KeyMetadata"]["Arn"]
+            for arn in sorted(set(re.findall(r"arn:aws:kms:[^\"]+", events)))}
     # The bucket owner's own statement, which the handler must keep.
     c["s3"].put_bucket_policy(Bucket="demo-customization-output", Policy=json.dumps({
         "Version": "2012-10-17",
@@ -65,7 +76,7 @@ def prepare(c):
                        "Resource": "arn:aws:s3:::demo-customization-output/*",
                        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
     return {"subnet-0123456789abcdef0": s1, "subnet-0123456789abcdef1": s2, "sg-0123456789abcdef0": sg,
-            "vpc": vpc, "own_route_table": rt}
+            "vpc": vpc, "own_route_table": rt, **keys}
 
 
 class Local(http.server.ThreadingHTTPServer):
@@ -180,7 +191,7 @@ def sample_event(name, ids, port, physical_id=None, properties=None):
     import urllib.parse
     text = (ROOT / "events" / name).read_text()
     for sample, real in ids.items():
-        if sample.startswith(("subnet-", "sg-")):
+        if sample.startswith(("subnet-", "sg-", "arn:aws:kms:")):
             text = text.replace(sample, real)
     event = json.loads(text)
     query = urllib.parse.urlsplit(event["ResponseURL"]).query

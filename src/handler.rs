@@ -12,6 +12,7 @@ use crate::cfn::{AnswerError, Answerer, Outcome, Request, RequestError, Status};
 use crate::lifecycle::{self, Settings};
 use crate::model::StackIdentity;
 use crate::model::identity::physical_id_for;
+use crate::model::properties::service_timeout;
 use crate::parts::Clients;
 use crate::plan::RequestKind;
 
@@ -71,9 +72,8 @@ impl Handler {
             .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO);
         let now = Instant::now();
-        let work_until = now + remaining.saturating_sub(DEADLINE_MARGIN);
         // Leave a moment after the answer to return to the runtime.
-        let answer_until = now + remaining.saturating_sub(Duration::from_millis(500));
+        let answer_until = now + remaining.saturating_sub(ANSWER_MARGIN);
 
         let request = match Request::parse(event) {
             Ok(r) => r,
@@ -96,8 +96,9 @@ impl Handler {
             request_type = request.kind_name(),
             request_id = %request.request_id,
         );
+        let budget = Budget::new(now, remaining, service_timeout(&request.properties));
         let work = work(self.clients.clone(), self.settings.clone(), request.clone());
-        self.handle_request(request, work, work_until, answer_until)
+        self.handle_request(request, work, budget)
             .instrument(span)
             .await
     }
@@ -106,15 +107,14 @@ impl Handler {
         &self,
         request: Request,
         work: F,
-        work_until: Instant,
-        answer_until: Instant,
+        budget: Budget,
     ) -> Result<(), HandlerError>
     where
         F: Future<Output = Outcome> + Send + 'static,
     {
         info!(response_url = %request.response_url, "request received");
         let mut work = tokio::spawn(work.in_current_span());
-        let outcome = match tokio::time::timeout_at(work_until, &mut work).await {
+        let outcome = match tokio::time::timeout_at(budget.work_until, &mut work).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(join)) => {
                 error!(panic = join.is_panic(), "the request's work did not finish");
@@ -125,14 +125,20 @@ impl Handler {
             }
             Err(_) => {
                 work.abort();
-                warn!("deadline near: answering before Lambda stops the function");
+                warn!(
+                    limit = budget.limit,
+                    "deadline near: answering before it passes"
+                );
                 Outcome::failed(
                     fallback_id(&request),
-                    "the handler ran out of time before the setup was finished (an AWS call was too slow); anything created is removed by CloudFormation's rollback Delete",
+                    format!(
+                        "the handler ran out of time before the setup was finished ({}; an AWS call was too slow); anything created is removed by CloudFormation's rollback Delete",
+                        budget.limit
+                    ),
                 )
             }
         };
-        self.send(&request, &outcome, answer_until).await
+        self.send(&request, &outcome, budget.answer_until).await
     }
 
     async fn send(
@@ -153,6 +159,39 @@ impl Handler {
                 error!(error = %e, "answer not delivered");
                 HandlerError::Unanswered(e)
             })
+    }
+}
+
+/// Time left after the answer is sent, to return to the runtime.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+
+/// When the work must stop and the answer must be out: the earlier of
+/// Lambda's deadline and the invocation's start plus the resource's
+/// `ServiceTimeout` (after which CloudFormation gives up waiting), less the
+/// margin the answer needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub work_until: Instant,
+    pub answer_until: Instant,
+    /// Which limit binds, for the Reason and logs.
+    pub limit: &'static str,
+}
+
+impl Budget {
+    pub fn new(
+        start: Instant,
+        lambda_remaining: Duration,
+        service_timeout: Option<Duration>,
+    ) -> Self {
+        let (window, limit) = match service_timeout {
+            Some(t) if t < lambda_remaining => (t, "within the resource's ServiceTimeout"),
+            _ => (lambda_remaining, "within the function's timeout"),
+        };
+        Budget {
+            work_until: start + window.saturating_sub(DEADLINE_MARGIN),
+            answer_until: start + window.saturating_sub(ANSWER_MARGIN),
+            limit,
+        }
     }
 }
 

@@ -12,7 +12,9 @@ use crate::model::{SetupProperties, StackIdentity};
 use crate::parts::endpoint::DesiredEndpoint;
 use crate::parts::job::{AssumeRoleRetry, DesiredJob};
 use crate::parts::role::DesiredRole;
-use crate::parts::{Clients, PartError, bucket_policy, endpoint, job, network, owned_tags, role};
+use crate::parts::{
+    Clients, PartError, bucket_policy, endpoint, job, network, owned_tags, preflight, role,
+};
 use crate::plan::{Decision, Ensure, EnsureKind, EventFacts, RequestKind, decide};
 use crate::policy::{self, bucket::output_bucket_statement};
 
@@ -82,7 +84,115 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
         Decision::Ensure(plan) => {
             run_ensure(clients, settings, &stack, req, &plan, deployed_role).await
         }
+        Decision::Unchanged { physical_id, props } => {
+            match read_back(clients, &physical_id, &props).await {
+                Ok(Some(data)) => {
+                    let mut outcome = Outcome::success(
+                        physical_id.clone(),
+                        format!("setup {physical_id} is unchanged: nothing it depends on changed"),
+                    );
+                    outcome.data = data;
+                    outcome
+                }
+                // Something of ours is missing: bring the setup back in place.
+                Ok(None) => {
+                    let plan = Ensure {
+                        physical_id,
+                        props,
+                        how: EnsureKind::InPlace {
+                            changed: Vec::new(),
+                        },
+                    };
+                    run_ensure(clients, settings, &stack, req, &plan, deployed_role).await
+                }
+                Err(e) => Outcome::failed(physical_id, format!("{e}; nothing was changed")),
+            }
+        }
     }
+}
+
+/// The answer's Data for a setup that is whole, read without changing
+/// anything; `None` when a part of ours is missing.
+async fn read_back(
+    clients: &Clients,
+    pid: &str,
+    props: &SetupProperties,
+) -> Result<Option<BTreeMap<String, String>>, PartError> {
+    let names = props.names(pid);
+    let vpc = async {
+        match &props.vpc {
+            Some(v) => network::lookup(&clients.ec2, v).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let endpoints = async {
+        if props.wants_endpoint() {
+            endpoint::find_ours(&clients.ec2, pid).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let job = async {
+        match names.job_name.as_deref().zip(names.model_name.as_deref()) {
+            Some((j, m)) => job::observe(&clients.bedrock, j, m).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (role, vpc, endpoints, job) = tokio::try_join!(
+        role::find(&clients.iam, &names.role_name),
+        vpc,
+        endpoints,
+        job
+    )?;
+    let Some(role) = role.filter(|r| role::is_ours(r, pid)) else {
+        return Ok(None);
+    };
+    let endpoint_id = match endpoints {
+        Some(found) => match found.first().and_then(|e| e.vpc_endpoint_id()) {
+            Some(id) => Some(id.to_string()),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let job = match (job, names.job_name, names.model_name) {
+        (Some(obs), Some(job_name), Some(model_name)) => match obs.our_job_arn(pid) {
+            Some(arn) => Some((arn.to_string(), job_name, model_name)),
+            None => return Ok(None),
+        },
+        _ => None,
+    };
+    Ok(Some(answer_data(
+        role.arn(),
+        role.role_name(),
+        vpc.map(|f| f.vpc_id),
+        endpoint_id,
+        job,
+    )))
+}
+
+/// The answer's Data (`!GetAtt`), the same whichever way it was found.
+fn answer_data(
+    role_arn: &str,
+    role_name: &str,
+    vpc_id: Option<String>,
+    endpoint_id: Option<String>,
+    job: Option<(String, String, String)>,
+) -> BTreeMap<String, String> {
+    let mut data = BTreeMap::new();
+    data.insert("RoleArn".to_string(), role_arn.to_string());
+    data.insert("RoleName".to_string(), role_name.to_string());
+    if let Some(v) = vpc_id {
+        data.insert("VpcId".to_string(), v);
+    }
+    if let Some(e) = endpoint_id {
+        data.insert("S3EndpointId".to_string(), e);
+    }
+    if let Some((arn, job_name, model_name)) = job {
+        data.insert("JobArn".to_string(), arn);
+        data.insert("JobName".to_string(), job_name);
+        data.insert("CustomModelName".to_string(), model_name);
+    }
+    data
 }
 
 /// A role lookup this request already made: the name, and what was found.
@@ -116,7 +226,7 @@ async fn run_ensure(
     // Boxed: these futures are large, and `run` must not need a big stack
     // from whoever calls it.
     match Box::pin(ensure(clients, settings, stack, req, plan, known_role)).await {
-        Ok(data) => {
+        Ok((data, warnings)) => {
             let reason = match &plan.how {
                 EnsureKind::Create => format!("setup {pid} created"),
                 EnsureKind::InPlace { changed } if changed.is_empty() => {
@@ -132,6 +242,12 @@ async fn run_ensure(
                         "setup {pid} replaces {old_physical_id}, which CloudFormation deletes next"
                     )
                 }
+            };
+            let reason = if warnings.is_empty() {
+                reason
+            } else {
+                warn!(?warnings, "pre-flight checks that could not be made");
+                format!("{reason}; not checked: {}", warnings.join("; "))
             };
             let mut outcome = Outcome::success(pid.clone(), reason);
             outcome.data = data;
@@ -307,7 +423,7 @@ async fn ensure(
     req: &Request,
     plan: &Ensure,
     known_role: KnownRole,
-) -> Result<BTreeMap<String, String>, EnsureFailure> {
+) -> Result<(BTreeMap<String, String>, Vec<String>), EnsureFailure> {
     let before_any_change = |error| EnsureFailure {
         error,
         changed: false,
@@ -334,8 +450,18 @@ async fn ensure(
     let want_role = desired_role(stack, pid, props, &names.role_name);
     let job_names = names.job_name.clone().zip(names.model_name.clone());
 
+    let warnings;
     // 1. Observe.
     let observed = {
+        // A new setup (Create, replacement) is checked before anything is
+        // made; an existing one is not, whose data may be gone by design.
+        let preflight = async {
+            if plan.is_new_setup() {
+                preflight::check(clients, stack, props).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
         let role = async {
             match known_role {
                 Some((name, found)) if name == names.role_name => Ok(found),
@@ -381,8 +507,19 @@ async fn ensure(
                 None => Ok(()),
             }
         };
-        let (role, vpc, gateways, bucket_policy, job, ()) =
-            tokio::try_join!(role, vpc, gateways, bucket, job, mark).map_err(before_any_change)?;
+        // The pre-flight verdict comes first whatever the other lookups
+        // found: it names the input to fix.
+        // Boxed: together these futures are too large for a debug build's
+        // stack.
+        let (preflight, lookups) = tokio::join!(
+            Box::pin(preflight),
+            Box::pin(async { tokio::try_join!(role, vpc, gateways, bucket, job, mark) })
+        );
+        warnings = match preflight.map_err(before_any_change)? {
+            Some(findings) => findings.into_result().map_err(before_any_change)?,
+            None => Vec::new(),
+        };
+        let (role, vpc, gateways, bucket_policy, job, ()) = lookups.map_err(before_any_change)?;
         Observed {
             role,
             vpc,
@@ -492,21 +629,13 @@ async fn ensure(
         .map_err(after_a_change)?;
     }
 
-    let mut data = BTreeMap::new();
-    data.insert("RoleArn".to_string(), role.arn.clone());
-    data.insert("RoleName".to_string(), role.name.clone());
-    if let Some(facts) = observed.vpc {
-        data.insert("VpcId".to_string(), facts.vpc_id);
-    }
-    if let Some(e) = endpoint {
-        data.insert("S3EndpointId".to_string(), e.id);
-    }
-
-    if let Some((submitted, want)) = job {
-        data.insert("JobArn".to_string(), submitted.arn);
-        data.insert("JobName".to_string(), want.job_name);
-        data.insert("CustomModelName".to_string(), want.model_name);
-    }
+    let data = answer_data(
+        &role.arn,
+        &role.name,
+        observed.vpc.map(|f| f.vpc_id),
+        endpoint.map(|e| e.id),
+        job.map(|(submitted, want)| (submitted.arn, want.job_name, want.model_name)),
+    );
     // The replacement is whole: the old setup no longer points at it. If
     // that fails, so does the replacement, and its rollback removes it.
     if let Some((old_pid, old_role)) = &replaced_setup {
@@ -514,7 +643,7 @@ async fn ensure(
             .await
             .map_err(after_a_change)?;
     }
-    Ok(data)
+    Ok((data, warnings))
 }
 
 fn desired_role(

@@ -51,6 +51,13 @@ pub enum Decision {
     },
     /// Answer SUCCESS without touching anything.
     Nothing { physical_id: String, why: String },
+    /// An Update that changes nothing the setup depends on (only
+    /// `ServiceTimeout` or `ServiceToken` differ): read the setup back for
+    /// the answer's Data and change nothing.
+    Unchanged {
+        physical_id: String,
+        props: Box<SetupProperties>,
+    },
     /// Answer FAILED without touching anything.
     Refuse { physical_id: String, reason: String },
 }
@@ -164,6 +171,12 @@ fn decide_update(e: &EventFacts) -> Decision {
         // deployed setup is reconciled in place.
         (_, None) => false,
     };
+    if !replace && old.as_ref() == Some(&new) {
+        return Decision::Unchanged {
+            physical_id: current,
+            props: Box::new(new),
+        };
+    }
     if !replace {
         let changed = old
             .as_ref()

@@ -202,6 +202,7 @@ async fn a_distillation_job_carries_its_teacher() {
     let emu = Emulator::start();
     let fx = Fixture::create(&emu).await;
     let mut props = fx.full_properties();
+    props["Job"]["BaseModelIdentifier"] = json!("amazon.nova-micro-v1:0");
     props["Job"]["CustomizationType"] = json!("DISTILLATION");
     props["Job"]["TeacherModelIdentifier"] = json!("amazon.nova-pro-v1:0");
     props["Job"]["MaxResponseLengthForInference"] = json!("1000");

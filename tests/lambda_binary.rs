@@ -313,6 +313,46 @@ async fn deadline_near_answers_failed_in_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_timeout_shorter_than_the_function_bounds_the_work() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let rt = FakeRuntime::start().await;
+    let rx = ResponseReceiver::start(0).await;
+    let f = Function::start(bootstrap(), &rt, Some(&emu.endpoint), "service-timeout");
+    emu.add_faults(json!([{ "service": "iam", "operation": "GetRole", "kind": "delay", "delay_ms": 30000, "times": 1 }])).await;
+    // Lambda would allow 60 s; the stack author allows 9 (CloudFormation
+    // stops waiting then), so the answer must be out before 9 s.
+    let service_timeout = Duration::from_secs(9);
+    let mut props = fx.full_properties();
+    props["ServiceTimeout"] = json!("9");
+    let started = std::time::Instant::now();
+    let a = one_answer(
+        &rt,
+        &rx,
+        "inv-1",
+        event("Create", &rx.url("c1"), "req-1", None, props),
+        Duration::from_secs(60),
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(a["Status"], "FAILED");
+    let reason = a["Reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("ran out of time") && reason.contains("ServiceTimeout"),
+        "{a}"
+    );
+    assert!(
+        took < service_timeout,
+        "answered after ServiceTimeout: {took:?}"
+    );
+    assert!(
+        took >= service_timeout - Duration::from_secs(6),
+        "answered too early: {took:?}"
+    );
+    assert_logs_clean(&f);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answer_is_retried_on_5xx() {
     let rt = FakeRuntime::start().await;
     let rx = ResponseReceiver::start(2).await;

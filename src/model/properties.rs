@@ -127,6 +127,7 @@ pub struct Tag {
 /// Every property name, by level: what the parser accepts.
 pub const TOP_LEVEL: &[&str] = &[
     "ServiceToken",
+    "ServiceTimeout",
     "TrainingDataUri",
     "ValidationDataUris",
     "OutputDataUri",
@@ -179,6 +180,15 @@ impl SetupProperties {
                 r.err("ServiceToken", "is empty", "the handler's ARN")
             }
             _ => {}
+        }
+        if let Some(v) = r.map.get("ServiceTimeout")
+            && let Err(problem) = service_timeout_value(v)
+        {
+            r.err(
+                "ServiceTimeout",
+                problem,
+                "a whole number of seconds from 1 to 3600",
+            );
         }
         let training = r.s3_uri("TrainingDataUri", true);
         let validation = r.list("ValidationDataUris", 0, MAX_VALIDATION_URIS, |r, p, v| {
@@ -872,6 +882,32 @@ fn check_kms_key_arn(errs: &mut ValidationErrors, path: &str, partition: &str, a
         );
     }
     ok
+}
+
+/// CloudFormation's own per-resource timeout, which it delivers inside
+/// `ResourceProperties` (SPEC section 7). It changes nothing in AWS, so it is
+/// not part of `SetupProperties`; the handler reads it to bound its working
+/// time. `None` when absent or invalid (validation reports the latter).
+pub fn service_timeout(properties: &Value) -> Option<std::time::Duration> {
+    let v = properties.get("ServiceTimeout")?;
+    service_timeout_value(v)
+        .ok()
+        .map(|secs| std::time::Duration::from_secs(u64::from(secs)))
+}
+
+fn service_timeout_value(v: &Value) -> Result<u32, String> {
+    let secs = match v {
+        Value::String(s) => s.trim().parse::<u32>().ok(),
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        _ => None,
+    };
+    match secs {
+        Some(s) if (1..=3600).contains(&s) => Ok(s),
+        _ => Err(match v {
+            Value::String(s) => format!("{} is not a whole number from 1 to 3600", quote(s)),
+            other => format!("{} is not a whole number from 1 to 3600", other),
+        }),
+    }
 }
 
 /// Whether an IAM path lies within `managed` (both end in '/').

@@ -182,6 +182,16 @@ pub struct JobObservation {
     model: Option<(String, Vec<(String, String)>)>,
 }
 
+impl JobObservation {
+    /// The job's ARN, when a job of ours exists under the name.
+    pub fn our_job_arn(&self, physical_id: &str) -> Option<&str> {
+        self.job
+            .as_ref()
+            .filter(|(_, tags)| owner_of(tags) == Some(physical_id))
+            .map(|(found, _)| found.arn.as_str())
+    }
+}
+
 /// Reads the job and the model by name. Changes nothing.
 pub async fn observe(
     bedrock: &Client,

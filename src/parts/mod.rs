@@ -6,6 +6,7 @@ pub mod bucket_policy;
 pub mod endpoint;
 pub mod job;
 pub mod network;
+pub mod preflight;
 pub mod role;
 
 use std::error::Error as StdError;
@@ -22,6 +23,8 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
     pub bedrock: aws_sdk_bedrock::Client,
+    /// Pre-flight checks of the keys only (DescribeKey).
+    pub kms: aws_sdk_kms::Client,
 }
 
 #[derive(Debug, Error)]
@@ -147,6 +150,7 @@ impl Clients {
             ec2: aws_sdk_ec2::Client::new(config),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             bedrock: aws_sdk_bedrock::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
         }
     }
 }

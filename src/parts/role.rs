@@ -61,6 +61,11 @@ pub async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
     }
 }
 
+/// Whether the role carries `physical_id` as its owner.
+pub fn is_ours(role: &Role, physical_id: &str) -> bool {
+    tag_value(role, OWNER_TAG_KEY) == Some(physical_id)
+}
+
 /// The physical id of a failed replacement left behind, marked on the role.
 pub fn orphan_of(role: &Role) -> Option<&str> {
     tag_value(role, ORPHAN_TAG_KEY)

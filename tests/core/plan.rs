@@ -109,14 +109,53 @@ fn in_place_changes_keep_the_id() {
             other => panic!("{path}: {other:?}"),
         }
     }
-    // Nothing changed at all: still in place, nothing listed.
-    match update(&full(), &full()) {
-        Decision::Ensure(Ensure {
-            how: EnsureKind::InPlace { changed },
-            ..
-        }) => assert!(changed.is_empty()),
-        other => panic!("{other:?}"),
+    // Nothing changed at all, or only what changes nothing in AWS
+    // (ServiceTimeout, ServiceToken): read back, no work.
+    let mut timeout_only = with(full(), "ServiceTimeout", json!("900"));
+    timeout_only["ServiceToken"] = json!("arn:aws:lambda:us-east-1:123456789012:function:moved");
+    for new in [full(), timeout_only] {
+        match update(&new, &with(full(), "ServiceTimeout", json!(120))) {
+            Decision::Unchanged { physical_id, .. } => assert_eq!(physical_id, current_id()),
+            other => panic!("{other:?}"),
+        }
     }
+}
+
+#[test]
+fn service_timeout_is_validated_and_read_for_the_budget() {
+    use bedrock_setup::model::properties::service_timeout;
+    use std::time::Duration;
+    for (v, want) in [
+        (json!("1"), Some(1)),
+        (json!("3600"), Some(3600)),
+        (json!(900), Some(900)),
+        (json!(" 60 "), Some(60)),
+    ] {
+        let props = with(full(), "ServiceTimeout", v.clone());
+        assert!(parse(&props).is_ok(), "{v}");
+        assert_eq!(
+            service_timeout(&props),
+            want.map(Duration::from_secs),
+            "{v}"
+        );
+    }
+    for v in [
+        json!("0"),
+        json!("3601"),
+        json!("1.5"),
+        json!("soon"),
+        json!(-5),
+        json!(true),
+    ] {
+        let props = with(full(), "ServiceTimeout", v.clone());
+        let e = parse(&props).expect_err("invalid").to_string();
+        assert!(
+            e.contains("ServiceTimeout") && e.contains("from 1 to 3600"),
+            "{v}: {e}"
+        );
+        assert_eq!(service_timeout(&props), None, "{v}");
+    }
+    assert_eq!(service_timeout(&full()), None);
 }
 
 #[test]

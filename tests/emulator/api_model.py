@@ -137,6 +137,11 @@ def read_params(service, operation, method, path, query, headers, form, body):
     protocol = service_model(service).protocol
     if protocol in ("query", "ec2"):
         return op, _from_query(op.input_shape, form, "", protocol == "ec2") if op.input_shape else {}
+    if protocol == "json":
+        try:
+            return op, json.loads(body) if body else {}
+        except ValueError:
+            return op, {}
     parsed_body = None
     if protocol == "rest-json" and body:
         try:

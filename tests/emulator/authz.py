@@ -15,7 +15,8 @@ what IAM does for the calls the handler makes:
    - Bedrock: reference/list_amazonbedrock.html (and list_bedrock.html, whose
               operations table lists bedrock:TagResource for Create* calls that
               carry tags)
-   - KMS:     reference/list_awskeymanagementservice.html, with the caller's key
+   - KMS:     reference/list_awskeymanagementservice.html (DescribeKey on the
+              key; kms:CallerAccount), with the caller's key
               permissions for a custom model key from the Bedrock user guide,
               https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-custom-job.html
    and from the IAM user guide on tagging at creation:
@@ -212,6 +213,18 @@ def _condition_holds(operator, key, expected, context):
             return not any(_glob(e, a) for e in expected)
         if op == "Bool":
             return a.lower() in [e.lower() for e in expected]
+        if op.startswith("Numeric"):
+            try:
+                x, ys = float(a), [float(e) for e in expected]
+            except ValueError:
+                return False
+            compare = {"NumericEquals": lambda y: x == y, "NumericNotEquals": lambda y: x != y,
+                       "NumericLessThan": lambda y: x < y, "NumericLessThanEquals": lambda y: x <= y,
+                       "NumericGreaterThan": lambda y: x > y,
+                       "NumericGreaterThanEquals": lambda y: x >= y}.get(op)
+            if compare is None:
+                raise ValueError(f"condition operator {operator} is not known to the test bed's evaluator")
+            return any(compare(y) for y in ys)
         raise ValueError(f"condition operator {operator} is not known to the test bed's evaluator")
 
     if qualifier == "ForAllValues":
@@ -501,10 +514,12 @@ def _s3(p, state):
     if p.operation in ("S3Head", "S3Get") and key:
         # HeadObject and GetObject are both authorized as s3:GetObject.
         return [Request("s3:GetObject", f"{bucket_arn}/{key}")]
-    if p.operation == "S3Get" and not key and "list-type" in p.query:
+    if p.operation == "ListObjectsV2":
         ctx = {}
         if "prefix" in p.query:
             ctx["s3:prefix"] = p.query["prefix"][0]
+        if "max-keys" in p.query:
+            ctx["s3:max-keys"] = p.query["max-keys"][0]
         return [Request("s3:ListBucket", bucket_arn, ctx)]
     if p.operation == "S3Head" and not key:
         # HeadBucket is authorized as s3:ListBucket.
@@ -582,7 +597,17 @@ def _bedrock(p, state):
     return None
 
 
-TABLE = {"iam": _iam, "ec2": _ec2, "s3": _s3, "bedrock": _bedrock}
+def _kms(p, state):
+    """KMS (list_awskeymanagementservice): DescribeKey is on the key."""
+    key = (p.json or {}).get("KeyId", "")
+    if not key.startswith("arn:"):
+        key = f"arn:{state.partition}:kms:{state.region}:{state.account}:key/{key}"
+    if p.operation == "DescribeKey":
+        return [Request("kms:DescribeKey", key, {"kms:CallerAccount": state.account})]
+    return None
+
+
+TABLE = {"iam": _iam, "ec2": _ec2, "s3": _s3, "bedrock": _bedrock, "kms": _kms}
 
 
 def required(parsed, state):

@@ -9,6 +9,9 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
 - Per-operation fault and delay injection (`POST /_emulator/faults`).
 - Setting a job's status (`POST /_emulator/bedrock/job-status`): moto
   leaves jobs InProgress forever.
+- A foundation-model catalogue (`foundation_models.json`): moto has none, so
+  GetFoundationModel and ListFoundationModels are answered here, shaped like
+  Bedrock's, for every region but China's (where moto has no Bedrock).
 - EC2 client tokens: a repeated `Create*` call with the same ClientToken
   gets the first call's answer, as from EC2 (moto would create a twin).
 
@@ -61,7 +64,8 @@ TOKENS = {}
 # What the handler did that real AWS would refuse: (kind, operation, detail).
 VIOLATIONS = []
 # The judge of the handler's requests, when the wrapper was given a template.
-JUDGE = {"policy": None, "principal_key": None, "account": "123456789012", "partition": "aws"}
+JUDGE = {"policy": None, "principal_key": None, "account": "123456789012", "partition": "aws",
+         "region": "us-east-1"}
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 TIMESTAMP = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?"')
@@ -75,6 +79,8 @@ BEDROCK_ROUTES = [
     ("GET", re.compile(r"^/model-customization-jobs/[^/]+$"), "GetModelCustomizationJob"),
     ("POST", re.compile(r"^/model-customization-jobs/[^/]+/stop$"), "StopModelCustomizationJob"),
     ("GET", re.compile(r"^/custom-models$"), "ListCustomModels"),
+    ("GET", re.compile(r"^/foundation-models$"), "ListFoundationModels"),
+    ("GET", re.compile(r"^/foundation-models/[^/]+$"), "GetFoundationModel"),
     ("GET", re.compile(r"^/custom-models/[^/]+$"), "GetCustomModel"),
     ("DELETE", re.compile(r"^/custom-models/[^/]+$"), "DeleteCustomModel"),
     ("POST", re.compile(r"^/listTagsForResource$"), "ListTagsForResource"),
@@ -97,6 +103,10 @@ def classify(environ, body):
         region, service = "", "unknown"
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "")
+    if service == "kms":
+        # JSON protocol: the operation is named in a header.
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        return service, region, target.split(".", 1)[-1] or "?"
     if service in ("iam", "ec2", "sts"):
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
         action = (form.get("Action") or query.get("Action") or ["?"])[0]
@@ -104,6 +114,8 @@ def classify(environ, body):
     if service == "s3":
         if "location" in query:
             return service, region, "GetBucketLocation"
+        if query.get("list-type") == ["2"]:
+            return service, region, "ListObjectsV2"
         if "policy" in query:
             return service, region, {"GET": "GetBucketPolicy", "PUT": "PutBucketPolicy",
                                      "DELETE": "DeleteBucketPolicy"}.get(method, method + "BucketPolicy")
@@ -190,6 +202,38 @@ def set_job_status(payload):
     job.status = payload["status"]
 
 
+CATALOGUE = json.loads(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                         "foundation_models.json"), encoding="utf-8").read())["models"]
+
+
+def foundation_models(environ, operation):
+    """Bedrock's foundation-model catalogue of the request's region."""
+    m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    region = m.group(2) if m else "us-east-1"
+    models = [] if region.startswith("cn-") else CATALOGUE
+
+    def details(model):
+        d = {"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model['modelId']}",
+             "inputModalities": ["TEXT"], "outputModalities": ["TEXT"], "responseStreamingSupported": True,
+             "inferenceTypesSupported": ["ON_DEMAND"], "modelLifecycle": {"status": "ACTIVE"}}
+        d.update(model)
+        return d
+
+    headers = [("Content-Type", "application/json")]
+    if operation == "ListFoundationModels":
+        data = json.dumps({"modelSummaries": [details(x) for x in models]}).encode()
+        return "200 OK", headers + [("Content-Length", str(len(data)))], data
+    identifier = urllib.parse.unquote(environ.get("PATH_INFO", "").rsplit("/", 1)[-1])
+    identifier = identifier.rsplit("foundation-model/", 1)[-1]
+    for x in models:
+        if x["modelId"] == identifier:
+            data = json.dumps({"modelDetails": details(x)}).encode()
+            return "200 OK", headers + [("Content-Length", str(len(data)))], data
+    data = json.dumps({"message": f"The model {identifier} does not exist in {region}."}).encode()
+    return "404 Not Found", headers + [("x-amzn-ErrorType", "ResourceNotFoundException"),
+                                       ("Content-Length", str(len(data)))], data
+
+
 def control(environ, start_response, body):
     path = environ["PATH_INFO"]
     method = environ["REQUEST_METHOD"]
@@ -239,7 +283,7 @@ def judge(environ, service, region, operation, body):
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) \
         if service in ("iam", "ec2") else {}
     body_json = None
-    if service == "bedrock" and body:
+    if service in ("bedrock", "kms") and body:
         try:
             body_json = json.loads(body)
         except ValueError:
@@ -318,6 +362,8 @@ class Wrapper:
 
     def forward(self, environ, service, operation, body):
         """moto's answer, as AWS would give it: (status, headers, body)."""
+        if service == "bedrock" and operation in ("GetFoundationModel", "ListFoundationModels"):
+            return foundation_models(environ, operation)
         if service == "bedrock":
             status, headers, data = self.collect(environ)
             data = TIMESTAMP.sub(rb'"\1T\2Z"', data)
@@ -372,13 +418,27 @@ def main():
             k, _, v = p.partition("=")
             params[k] = v
         JUDGE["account"], JUDGE["partition"] = params["AWS::AccountId"], params["AWS::Partition"]
+        JUDGE["region"] = params["AWS::Region"]
         JUDGE["policy"] = authz.execution_policy(args.template, params)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Wrapper(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"PORT {server.server_port}", flush=True)
+    threading.Thread(target=warm_endpoint_services, args=(JUDGE["account"], JUDGE["region"]),
+                     daemon=True).start()
     server.serve_forever()
+
+
+def warm_endpoint_services(account, region):
+    """moto builds its VPC endpoint service catalogue on the first
+    DescribeVpcEndpointServices of a process, instantiating every service's
+    backend (over a second, holding the GIL while every other request waits);
+    real EC2 answers in milliseconds. Built here in the background instead,
+    while a test is still preparing its fixtures."""
+    from moto.ec2.models.vpcs import VPCBackend
+
+    VPCBackend._collect_default_endpoint_services(account, region)
 
 
 if __name__ == "__main__":

@@ -267,6 +267,9 @@ pub struct Fixture {
     pub main_route_table: String,
     pub training_bucket: String,
     pub output_bucket: String,
+    /// Enabled symmetric keys in the emulator's KMS: (data key, model key).
+    pub data_key_arn: String,
+    pub model_key_arn: String,
 }
 
 impl Fixture {
@@ -352,6 +355,36 @@ impl Fixture {
         for b in [&training_bucket, &output_bucket] {
             c.s3.create_bucket().bucket(b).send().await.expect("bucket");
         }
+        // The data the pre-flight checks look for.
+        for key in ["train/data.jsonl", "validation/data.jsonl"] {
+            c.s3.put_object()
+                .bucket(&training_bucket)
+                .key(key)
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                    b"{\"prompt\": \"p\", \"completion\": \"c\"}\n",
+                ))
+                .send()
+                .await
+                .expect("data object");
+        }
+        let mut keys = Vec::new();
+        for purpose in ["training data", "custom model"] {
+            let k = c
+                .kms
+                .create_key()
+                .description(purpose)
+                .send()
+                .await
+                .expect("key");
+            keys.push(
+                k.key_metadata()
+                    .and_then(|m| m.arn())
+                    .expect("key arn")
+                    .to_string(),
+            );
+        }
+        let model_key_arn = keys.pop().expect("model key");
+        let data_key_arn = keys.pop().expect("data key");
         Fixture {
             vpc_id,
             subnets,
@@ -360,6 +393,8 @@ impl Fixture {
             main_route_table,
             training_bucket,
             output_bucket,
+            data_key_arn,
+            model_key_arn,
         }
     }
 
@@ -370,7 +405,7 @@ impl Fixture {
             "TrainingDataUri": format!("s3://{}/train/data.jsonl", self.training_bucket),
             "ValidationDataUris": [format!("s3://{}/validation/data.jsonl", self.training_bucket)],
             "OutputDataUri": format!("s3://{}/output/", self.output_bucket),
-            "KmsKeyArns": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+            "KmsKeyArns": [self.data_key_arn],
             "VpcConfig": { "SubnetIds": self.subnets.clone(), "SecurityGroupIds": [self.security_group.clone()] },
             "S3Endpoint": { "Create": "true", "Policy": "Restricted" },
             "RestrictOutputBucketToVpc": "true",
@@ -378,7 +413,7 @@ impl Fixture {
                 "BaseModelIdentifier": "amazon.titan-text-express-v1",
                 "CustomizationType": "FINE_TUNING",
                 "HyperParameters": { "epochCount": "2", "batchSize": "1", "learningRate": "0.00001" },
-                "CustomModelKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/abcd1234-12ab-34cd-56ef-1234567890ab",
+                "CustomModelKmsKeyArn": self.model_key_arn,
                 "StopJobOnDelete": "true",
                 "DeleteCustomModelOnDelete": "false"
             },

@@ -1,0 +1,358 @@
+//! Pre-flight checks (SPEC section 7): before anything is made, that the data
+//! exist, that the output bucket is in the stack's region, that the base
+//! model exists and supports the customization, and that every KMS key is an
+//! enabled symmetric key of the region. A job Bedrock accepts and then fails
+//! costs an hour and sometimes money; these fail in seconds instead.
+//!
+//! Every check is one read, all at once, in the same round trip as the other
+//! lookups. What is provably wrong is a failure naming the property; what the
+//! user's own policies keep the handler from reading is a warning.
+
+use aws_sdk_bedrock::error::ProvideErrorMetadata;
+use futures_util::future::join_all;
+
+use super::{Clients, PartError, aws_error};
+use crate::model::{CustomizationType, PropertyError, S3Uri, SetupProperties, StackIdentity};
+
+/// What the checks found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Provably wrong: the setup must not be made.
+    pub failures: Vec<PropertyError>,
+    /// Could not be checked (the user's own policies deny the read).
+    pub warnings: Vec<String>,
+}
+
+impl Findings {
+    /// The failures as one error, in the form of a validation error.
+    pub fn into_result(self) -> Result<Vec<String>, PartError> {
+        if self.failures.is_empty() {
+            return Ok(self.warnings);
+        }
+        let n = self.failures.len();
+        let listed: Vec<String> = self.failures.iter().map(ToString::to_string).collect();
+        Err(PartError::Conflict(format!(
+            "pre-flight check{} failed: {}",
+            if n == 1 { "" } else { "s" },
+            listed.join("; ")
+        )))
+    }
+}
+
+/// One check's verdict.
+enum Verdict {
+    Ok,
+    Fails(PropertyError),
+    Unchecked(String),
+}
+
+fn fails(property: &str, problem: String, allowed: impl Into<String>) -> Verdict {
+    Verdict::Fails(PropertyError {
+        property: property.to_string(),
+        problem,
+        allowed: allowed.into(),
+    })
+}
+
+/// Runs every check at once.
+pub async fn check(
+    clients: &Clients,
+    stack: &StackIdentity,
+    props: &SetupProperties,
+) -> Result<Findings, PartError> {
+    let mut data = vec![("TrainingDataUri".to_string(), &props.training_data)];
+    data.extend(
+        props
+            .validation_data
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (format!("ValidationDataUris[{i}]"), u)),
+    );
+    let data_checks = join_all(
+        data.iter()
+            .map(|(property, uri)| data_exists(clients, property, uri)),
+    );
+    let mut keys: Vec<(String, &str)> = props
+        .kms_key_arns
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("KmsKeyArns[{i}]"), k.as_str()))
+        .collect();
+    if let Some(k) = props.custom_model_kms_key() {
+        keys.push(("Job.CustomModelKmsKeyArn".to_string(), k));
+    }
+    let key_checks = join_all(
+        keys.iter()
+            .map(|(property, key)| key_usable(clients, stack, property, key)),
+    );
+    let model_check = async {
+        match &props.job {
+            Some(j) => {
+                base_model(
+                    clients,
+                    stack,
+                    &j.base_model_identifier,
+                    j.customization_type,
+                )
+                .await
+            }
+            None => Ok(Verdict::Ok),
+        }
+    };
+    let (data, keys, output, model) = tokio::join!(
+        data_checks,
+        key_checks,
+        output_bucket_region(clients, stack, &props.output_data.bucket),
+        model_check
+    );
+    let mut findings = Findings::default();
+    for verdict in data.into_iter().chain(keys).chain([output, model]) {
+        match verdict? {
+            Verdict::Ok => {}
+            Verdict::Fails(e) => findings.failures.push(e),
+            Verdict::Unchecked(w) => findings.warnings.push(w),
+        }
+    }
+    Ok(findings)
+}
+
+fn denied(code: Option<&str>) -> bool {
+    matches!(code, Some("AccessDenied" | "AccessDeniedException"))
+}
+
+/// The object, or at least one object under the prefix: one key listed.
+async fn data_exists(clients: &Clients, property: &str, uri: &S3Uri) -> Result<Verdict, PartError> {
+    let mut req = clients.s3.list_objects_v2().bucket(&uri.bucket).max_keys(1);
+    if !uri.key.is_empty() {
+        req = req.prefix(&uri.key);
+    }
+    match req.send().await {
+        Ok(out) if out.key_count().unwrap_or(0) > 0 || !out.contents().is_empty() => {
+            Ok(Verdict::Ok)
+        }
+        Ok(_) => Ok(fails(
+            property,
+            format!("nothing was found at {uri}"),
+            "an existing object, or a prefix with at least one object under it",
+        )),
+        Err(e) if e.code() == Some("NoSuchBucket") => Ok(fails(
+            property,
+            format!("bucket '{}' does not exist", uri.bucket),
+            "data in an existing bucket",
+        )),
+        Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
+            "{property}: could not check {uri} (the bucket's policy denies the handler s3:ListBucket)"
+        ))),
+        Err(e) => Err(aws_error("s3:ListObjectsV2", e)),
+    }
+}
+
+/// The region a bucket's `LocationConstraint` names (S3 answers none for
+/// us-east-1, and the legacy `EU` for eu-west-1).
+pub fn bucket_region(location_constraint: Option<&str>) -> &str {
+    match location_constraint {
+        None | Some("") => "us-east-1",
+        Some("EU") => "eu-west-1",
+        Some(r) => r,
+    }
+}
+
+async fn output_bucket_region(
+    clients: &Clients,
+    stack: &StackIdentity,
+    bucket: &str,
+) -> Result<Verdict, PartError> {
+    match clients.s3.get_bucket_location().bucket(bucket).send().await {
+        Ok(out) => {
+            let region = bucket_region(out.location_constraint().map(|c| c.as_str()));
+            if region == stack.region {
+                Ok(Verdict::Ok)
+            } else {
+                Ok(fails(
+                    "OutputDataUri",
+                    format!(
+                        "bucket '{bucket}' is in {region}, not in the stack's region {}",
+                        stack.region
+                    ),
+                    format!("a bucket in {}", stack.region),
+                ))
+            }
+        }
+        Err(e) if e.code() == Some("NoSuchBucket") => Ok(fails(
+            "OutputDataUri",
+            format!("bucket '{bucket}' does not exist"),
+            "an existing bucket; this resource does not create buckets",
+        )),
+        Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
+            "OutputDataUri: could not check the region of bucket '{bucket}' (access denied)"
+        ))),
+        Err(e) => Err(aws_error("s3:GetBucketLocation", e)),
+    }
+}
+
+/// Whether a base model identifier names a custom model (an ARN of one, or
+/// a bare custom model name: foundation model ids are `provider.model`).
+pub fn is_custom_model(identifier: &str) -> bool {
+    identifier.contains(":custom-model/")
+        || !(identifier.contains('.') || identifier.starts_with("arn:"))
+}
+
+/// Whether the customizations a foundation model lists include `kind`.
+pub fn supports(customizations: &[&str], kind: CustomizationType) -> bool {
+    customizations.iter().any(|c| *c == kind.as_str())
+}
+
+async fn base_model(
+    clients: &Clients,
+    stack: &StackIdentity,
+    identifier: &str,
+    kind: CustomizationType,
+) -> Result<Verdict, PartError> {
+    const PROPERTY: &str = "Job.BaseModelIdentifier";
+    if is_custom_model(identifier) {
+        return match clients
+            .bedrock
+            .get_custom_model()
+            .model_identifier(identifier)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Verdict::Ok),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(fails(
+                    PROPERTY,
+                    format!(
+                        "custom model '{identifier}' was not found in {}",
+                        stack.region
+                    ),
+                    "a foundation model id or ARN of this region, or an existing custom model",
+                ))
+            }
+            Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
+                "{PROPERTY}: could not check custom model '{identifier}' (access denied)"
+            ))),
+            Err(e) => Err(aws_error("bedrock:GetCustomModel", e)),
+        };
+    }
+    match clients
+        .bedrock
+        .get_foundation_model()
+        .model_identifier(identifier)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let listed: Vec<&str> = out
+                .model_details()
+                .map(|d| {
+                    d.customizations_supported()
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if supports(&listed, kind) {
+                Ok(Verdict::Ok)
+            } else {
+                Ok(fails(
+                    PROPERTY,
+                    format!(
+                        "'{identifier}' does not support {} (it supports {})",
+                        kind.as_str(),
+                        if listed.is_empty() {
+                            "no customization".to_string()
+                        } else {
+                            listed.join(", ")
+                        }
+                    ),
+                    format!(
+                        "a base model whose customizations include {}",
+                        kind.as_str()
+                    ),
+                ))
+            }
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(fails(
+                PROPERTY,
+                format!("'{identifier}' was not found in {}", stack.region),
+                format!("a foundation model available in {}", stack.region),
+            ))
+        }
+        Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
+            "{PROPERTY}: could not check '{identifier}' (access denied)"
+        ))),
+        Err(e) => Err(aws_error("bedrock:GetFoundationModel", e)),
+    }
+}
+
+/// The region in a KMS key ARN.
+fn key_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3)
+}
+
+async fn key_usable(
+    clients: &Clients,
+    stack: &StackIdentity,
+    property: &str,
+    key: &str,
+) -> Result<Verdict, PartError> {
+    let allowed = format!("an enabled symmetric encryption key in {}", stack.region);
+    if let Some(region) = key_region(key)
+        && region != stack.region
+    {
+        return Ok(fails(
+            property,
+            format!("key '{key}' is in {region}"),
+            allowed,
+        ));
+    }
+    match clients.kms.describe_key().key_id(key).send().await {
+        Ok(out) => {
+            let Some(meta) = out.key_metadata() else {
+                return Err(PartError::Aws {
+                    operation: "kms:DescribeKey",
+                    message: "the response had no key metadata".into(),
+                    code: None,
+                });
+            };
+            let state = meta.key_state().map(|s| s.as_str()).unwrap_or("unknown");
+            let spec = meta.key_spec().map(|s| s.as_str()).unwrap_or("unknown");
+            // A SYMMETRIC_DEFAULT key is always for ENCRYPT_DECRYPT; the
+            // usage is judged where it is given.
+            let usage = meta.key_usage().map(|s| s.as_str());
+            if state != "Enabled" {
+                Ok(fails(property, format!("key '{key}' is {state}"), allowed))
+            } else if spec != "SYMMETRIC_DEFAULT" || usage.is_some_and(|u| u != "ENCRYPT_DECRYPT") {
+                let usage = usage.unwrap_or("unknown use");
+                Ok(fails(
+                    property,
+                    format!("key '{key}' is a {spec} key for {usage}"),
+                    allowed,
+                ))
+            } else {
+                Ok(Verdict::Ok)
+            }
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_not_found_exception()) =>
+        {
+            Ok(fails(
+                property,
+                format!("key '{key}' does not exist"),
+                allowed,
+            ))
+        }
+        Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
+            "{property}: could not check key '{key}' (its key policy denies the handler kms:DescribeKey)"
+        ))),
+        Err(e) => Err(aws_error("kms:DescribeKey", e)),
+    }
+}

@@ -1,7 +1,5 @@
 //! What an event must do, decided without calling AWS.
 
-use serde_json::Value;
-
 use crate::model::identity::{is_our_physical_id, physical_id_for};
 use crate::model::{SetupProperties, StackIdentity, ValidationErrors};
 
@@ -21,9 +19,10 @@ pub struct EventFacts<'a> {
     pub request_id: &'a str,
     /// Absent on Create.
     pub physical_id: Option<&'a str>,
-    pub properties: &'a Value,
+    /// The event's properties, parsed once where the request is read.
+    pub properties: &'a Parsed,
     /// Update only.
-    pub old_properties: Option<&'a Value>,
+    pub old_properties: Option<&'a Parsed>,
     /// Update only: the fingerprint on the deployed setup's role, when the
     /// orchestrator found one (see `SetupProperties::replacement_fingerprint`).
     pub deployed_fingerprint: Option<&'a str>,
@@ -32,10 +31,13 @@ pub struct EventFacts<'a> {
     pub managed_role_path: &'a str,
 }
 
+/// Properties as parsed from the event: typed, or every problem found.
+pub type Parsed = Result<SetupProperties, ValidationErrors>;
+
 /// The properties a Create or Update would make: valid, and within what the
 /// handler may manage.
-fn properties_to_apply(e: &EventFacts) -> Result<SetupProperties, ValidationErrors> {
-    let props = SetupProperties::parse(e.properties, e.stack)?;
+fn properties_to_apply(e: &EventFacts) -> Parsed {
+    let props = e.properties.clone()?;
     props.check_role_path_within(e.managed_role_path)?;
     Ok(props)
 }
@@ -127,10 +129,10 @@ pub fn decide(e: &EventFacts) -> Decision {
                     physical_id,
                 };
             }
-            match SetupProperties::parse(e.properties, e.stack) {
+            match e.properties {
                 Ok(props) => Decision::Teardown {
                     physical_id,
-                    props: Box::new(props),
+                    props: Box::new(props.clone()),
                 },
                 // Properties that never validated never created anything:
                 // validation precedes every change.
@@ -158,9 +160,7 @@ fn decide_update(e: &EventFacts) -> Decision {
             how: EnsureKind::Create,
         });
     }
-    let old = e
-        .old_properties
-        .and_then(|o| SetupProperties::parse(o, e.stack).ok());
+    let old = e.old_properties.and_then(|o| o.as_ref().ok()).cloned();
     let target = new.replacement_fingerprint();
     let replace = match (e.deployed_fingerprint, &old) {
         // The deployed setup already is what the new properties describe
@@ -195,7 +195,7 @@ fn decide_update(e: &EventFacts) -> Decision {
                 physical_id: current,
                 reason: format!(
                     "this update replaces the setup, and the old one stays until CloudFormation deletes it, so the fixed name{} {} cannot be reused: change the name or leave it unset",
-                    if clashes.len() == 1 { "" } else { "s" },
+                    crate::model::error::plural(clashes.len(), "", "s"),
                     clashes.join(", ")
                 ),
             };
@@ -240,5 +240,78 @@ fn refuse(physical_id: String, errs: &ValidationErrors) -> Decision {
     Decision::Refuse {
         physical_id,
         reason: errs.to_string(),
+    }
+}
+
+// What a submitted job depends on, and what changes in place: the plan is
+// their only user.
+impl SetupProperties {
+    /// A digest of everything a submitted job depends on (SPEC §4): two
+    /// property sets with the same fingerprint can share one setup; a
+    /// different fingerprint means a replacement.
+    pub fn replacement_fingerprint(&self) -> String {
+        let mut canon = Vec::new();
+        canon.push(format!("training={}", self.training_data));
+        for v in &self.validation_data {
+            canon.push(format!("validation={v}"));
+        }
+        canon.push(format!("output={}", self.output_data));
+        if let Some(vpc) = &self.vpc {
+            canon.push(format!("subnets={}", vpc.subnet_ids.join(",")));
+            canon.push(format!("groups={}", vpc.security_group_ids.join(",")));
+        }
+        canon.push(format!("role_name={:?}", self.role_name));
+        canon.push(format!("role_path={}", self.role_path));
+        if let Some(j) = &self.job {
+            canon.push(format!("base={}", j.base_model_identifier));
+            canon.push(format!("model_name={:?}", j.custom_model_name));
+            canon.push(format!("job_name={:?}", j.job_name));
+            canon.push(format!("type={}", j.customization_type.as_str()));
+            for (k, v) in &j.hyper_parameters {
+                canon.push(format!("hp:{k}={v}"));
+            }
+            canon.push(format!("model_key={:?}", j.custom_model_kms_key_arn));
+            if let Some(d) = &j.distillation {
+                canon.push(format!("teacher={}", d.teacher_model_identifier));
+                canon.push(format!(
+                    "teacher_max_length={:?}",
+                    d.max_response_length_for_inference
+                ));
+            }
+        }
+        crate::model::identity::hex_digest(&[canon.join("\n").as_str()], 16)
+    }
+
+    /// Which in-place properties differ (for the answer's Reason and logs).
+    pub fn in_place_changes(&self, old: &SetupProperties) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut tags_new = self.tags.clone();
+        let mut tags_old = old.tags.clone();
+        tags_new.sort();
+        tags_old.sort();
+        if tags_new != tags_old {
+            changed.push("Tags");
+        }
+        if self.kms_key_arns != old.kms_key_arns {
+            changed.push("KmsKeyArns");
+        }
+        if self.restrict_output_bucket_to_vpc != old.restrict_output_bucket_to_vpc {
+            changed.push("RestrictOutputBucketToVpc");
+        }
+        if self.permissions_boundary_arn != old.permissions_boundary_arn {
+            changed.push("PermissionsBoundaryArn");
+        }
+        if self.s3_endpoint != old.s3_endpoint {
+            changed.push("S3Endpoint");
+        }
+        let flags = |p: &SetupProperties| {
+            p.job
+                .as_ref()
+                .map(|j| (j.stop_job_on_delete, j.delete_custom_model_on_delete))
+        };
+        if flags(self) != flags(old) {
+            changed.push("Job.StopJobOnDelete/DeleteCustomModelOnDelete");
+        }
+        changed
     }
 }

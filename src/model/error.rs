@@ -63,7 +63,7 @@ impl fmt::Display for ValidationErrors {
         write!(
             f,
             "invalid properties ({n} problem{}): ",
-            if n == 1 { "" } else { "s" }
+            plural(n, "", "s")
         )?;
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
@@ -87,4 +87,10 @@ pub fn quote(value: &str) -> String {
         let head: String = value.chars().take(MAX).collect();
         format!("'{head}…' ({} characters)", value.chars().count())
     }
+}
+
+/// `one` or `many`, by `n`: for the words of a message that agree with a
+/// count ("route table ... routes", "route tables ... route").
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }

@@ -99,18 +99,10 @@ const SUFFIX_LEN: usize = 12;
 /// Update that replaces): `<stack>-<LogicalId>-<suffix>`, the suffix a hash of
 /// the request so that a repeated delivery gets the same id.
 pub fn physical_id_for(stack: &StackIdentity, logical_id: &str, request_id: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(stack.stack_name.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(logical_id.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(request_id.as_bytes());
-    let digest = hasher.finalize();
-    let suffix: String = digest
-        .iter()
-        .take(SUFFIX_LEN / 2)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let suffix = hex_digest(
+        &[stack.stack_name.as_str(), logical_id, request_id],
+        SUFFIX_LEN / 2,
+    );
     format!(
         "{}-{suffix}",
         readable_prefix(&stack.stack_name, logical_id)
@@ -183,8 +175,25 @@ pub fn derived_model_name(physical_id: &str) -> String {
 /// `clientRequestToken` from the physical id (one job per setup), the
 /// endpoint's `ClientToken` from the id and the request.
 pub fn client_token(seed: &str) -> String {
-    let digest = Sha256::digest(seed.as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex_digest(&[seed], 16)
+}
+
+/// The first `bytes` bytes of the SHA-256 of `parts` (joined by NUL
+/// bytes, so that no two different lists hash alike), in lower-case hex.
+pub fn hex_digest(parts: &[&str], bytes: usize) -> String {
+    let mut hasher = Sha256::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            hasher.update([0u8]);
+        }
+        hasher.update(p.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The Sid of our statement in the output bucket's policy: IAM Sids take
@@ -195,4 +204,36 @@ pub fn bucket_statement_sid(physical_id: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
     format!("BedrockSetupVpcOnly{alnum}")
+}
+
+/// The names of one setup's parts: the user's where given, derived from the
+/// physical id otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupNames {
+    pub physical_id: String,
+    pub role_name: String,
+    pub job_name: Option<String>,
+    pub model_name: Option<String>,
+}
+
+impl super::SetupProperties {
+    pub fn names(&self, physical_id: &str) -> SetupNames {
+        SetupNames {
+            physical_id: physical_id.to_string(),
+            role_name: self
+                .role_name
+                .clone()
+                .unwrap_or_else(|| derived_role_name(physical_id)),
+            job_name: self.job.as_ref().map(|j| {
+                j.job_name
+                    .clone()
+                    .unwrap_or_else(|| derived_job_name(physical_id))
+            }),
+            model_name: self.job.as_ref().map(|j| {
+                j.custom_model_name
+                    .clone()
+                    .unwrap_or_else(|| derived_model_name(physical_id))
+            }),
+        }
+    }
 }

@@ -1,10 +1,14 @@
 //! The resource model: properties, validation, identity and names. Pure: no
 //! AWS client is reachable from here.
 
+mod checks;
 pub mod error;
 pub mod identity;
 pub mod properties;
+mod reader;
 pub mod s3uri;
+mod sections;
+pub mod tags;
 
 pub use error::{PropertyError, ValidationErrors};
 pub use identity::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY, StackIdentity};
@@ -13,3 +17,4 @@ pub use properties::{
     SetupProperties, Tag, VpcConfig,
 };
 pub use s3uri::S3Uri;
+pub use tags::TagSet;

@@ -36,14 +36,16 @@ async fn read_policy(
         Ok(out) => Ok(out.policy),
         Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
         Err(e) if e.code() == Some("NoSuchBucket") && gone_is_empty => Ok(None),
-        Err(e) if e.code() == Some("NoSuchBucket") => Err(PartError::Conflict(format!(
-            "OutputDataUri: bucket '{bucket}' does not exist (allowed: an existing bucket; this resource does not create buckets)"
-        ))),
+        Err(e) if e.code() == Some("NoSuchBucket") => Err(PartError::MissingBucket {
+            bucket: bucket.to_string(),
+        }),
         // The handler stack names the buckets it may edit; a bucket outside
         // them is refused by IAM before anything is read or changed.
-        Err(e) if e.code() == Some("AccessDenied") => Err(PartError::Conflict(format!(
-            "OutputDataUri: the handler may not read the policy of bucket '{bucket}' (AccessDenied) (allowed: a bucket the handler stack's OutputBucketPattern covers, whose own policy does not deny the handler)"
-        ))),
+        Err(e) if e.code() == Some("AccessDenied") => Err(PartError::input(
+            "OutputDataUri",
+            format!("the handler may not read the policy of bucket '{bucket}' (AccessDenied)"),
+            "a bucket the handler stack's OutputBucketPattern covers, whose own policy does not deny the handler",
+        )),
         Err(e) => Err(aws_error("s3:GetBucketPolicy", e)),
     }
 }
@@ -124,7 +126,11 @@ pub async fn ensure_statement(
             return Ok(());
         }
         let merged = merge_statement(existing.as_deref(), statement).map_err(|e| {
-            PartError::Conflict(format!("RestrictOutputBucketToVpc: bucket '{bucket}': {e}"))
+            PartError::input(
+                "RestrictOutputBucketToVpc",
+                format!("the policy of bucket '{bucket}' cannot take our statement: {e}"),
+                "a bucket whose policy is a valid policy document",
+            )
         })?;
         write(s3, bucket, Some(merged)).await?;
         let holds = |p: Option<&str>| p.is_some_and(|p| contains_statement(p, statement));
@@ -133,9 +139,10 @@ pub async fn ensure_statement(
         }
         tokio::time::sleep(pause(attempt, sid)).await;
     }
-    Err(PartError::Conflict(format!(
-        "RestrictOutputBucketToVpc: the policy of bucket '{bucket}' kept changing under concurrent writers; our statement could not be confirmed after {ATTEMPTS} attempts"
-    )))
+    Err(PartError::BucketContention {
+        bucket: bucket.to_string(),
+        what: format!("our statement could not be confirmed after {ATTEMPTS} attempts"),
+    })
 }
 
 /// Removes our statement; deletes the policy only when nothing else is left.
@@ -151,8 +158,13 @@ pub async fn remove_statement_by_sid(
         let Some(existing) = read_unless_gone(s3, bucket).await? else {
             return Ok(removed);
         };
-        let after = remove_statement(&existing, sid)
-            .map_err(|e| PartError::Conflict(format!("bucket '{bucket}': {e}")))?;
+        let after = remove_statement(&existing, sid).map_err(|e| {
+            PartError::input(
+                "OutputDataUri",
+                format!("the policy of bucket '{bucket}' cannot be read: {e}"),
+                "a bucket whose policy is a valid policy document",
+            )
+        })?;
         match after {
             AfterRemoval::Unchanged => return Ok(removed),
             AfterRemoval::Remaining(policy) => write(s3, bucket, Some(policy)).await?,
@@ -165,7 +177,8 @@ pub async fn remove_statement_by_sid(
         }
         tokio::time::sleep(pause(attempt, sid)).await;
     }
-    Err(PartError::Conflict(format!(
-        "the policy of bucket '{bucket}' kept changing under concurrent writers; our statement '{sid}' could not be confirmed removed"
-    )))
+    Err(PartError::BucketContention {
+        bucket: bucket.to_string(),
+        what: format!("our statement '{sid}' could not be confirmed removed"),
+    })
 }

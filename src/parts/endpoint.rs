@@ -7,8 +7,9 @@ use aws_sdk_ec2::types::{
     ResourceType, Tag as Ec2Tag, TagSpecification, VpcEndpoint, VpcEndpointType,
 };
 
-use super::{PartError, aws_error, ec2_filter, stale_tag_keys};
-use crate::model::OWNER_TAG_KEY;
+use super::{PartError, aws_error, ec2_filter, owner_in};
+use crate::model::error::plural;
+use crate::model::{OWNER_TAG_KEY, TagSet};
 
 #[derive(Debug, Clone)]
 pub struct DesiredEndpoint {
@@ -17,7 +18,7 @@ pub struct DesiredEndpoint {
     pub service_name: String,
     pub route_table_ids: Vec<String>,
     pub policy: String,
-    pub tags: Vec<(String, String)>,
+    pub tags: TagSet,
     /// A setup whose endpoint on this VPC may be taken over (replacement).
     pub take_over_from: Option<String>,
     /// Per request, not per setup: EC2 remembers tokens, and a later
@@ -35,10 +36,7 @@ pub struct EnsuredEndpoint {
 }
 
 fn owner(e: &VpcEndpoint) -> Option<&str> {
-    e.tags()
-        .iter()
-        .find(|t| t.key() == Some(OWNER_TAG_KEY))
-        .and_then(|t| t.value())
+    owner_in(e.tags().iter().filter_map(|t| t.key().zip(t.value())))
 }
 
 /// EC2 reports endpoint states in lower case, which the SDK does not map to
@@ -132,7 +130,7 @@ pub async fn find_ours(ec2: &Client, physical_id: &str) -> Result<Vec<VpcEndpoin
         .collect())
 }
 
-fn ec2_tags(tags: &[(String, String)]) -> Vec<Ec2Tag> {
+fn ec2_tags(tags: &TagSet) -> Vec<Ec2Tag> {
     tags.iter()
         .map(|(k, v)| Ec2Tag::builder().key(k).value(v).build())
         .collect()
@@ -186,13 +184,17 @@ pub fn resolve(gateways: &[VpcEndpoint], want: &DesiredEndpoint) -> Result<Resol
             .filter(|r| wanted.contains(r))
             .collect();
         if !clash.is_empty() {
-            return Err(PartError::Conflict(format!(
-                "S3Endpoint: route table{} {} already route{} S3 through endpoint '{}', which this resource does not own; a route table takes one S3 gateway endpoint. Set S3Endpoint.Create to false to use the existing endpoint, or choose other S3Endpoint.RouteTableIds",
-                if clash.len() == 1 { "" } else { "s" },
-                clash.join(", "),
-                if clash.len() == 1 { "s" } else { "" },
-                other.vpc_endpoint_id().unwrap_or("?"),
-            )));
+            return Err(PartError::input(
+                "S3Endpoint",
+                format!(
+                    "route table{} {} already route{} S3 through endpoint '{}', which this resource does not own; a route table takes one S3 gateway endpoint",
+                    plural(clash.len(), "", "s"),
+                    clash.join(", "),
+                    plural(clash.len(), "s", ""),
+                    other.vpc_endpoint_id().unwrap_or("?"),
+                ),
+                "S3Endpoint.Create false to use the existing endpoint, or other S3Endpoint.RouteTableIds",
+            ));
         }
     }
     Ok(Resolved {
@@ -264,7 +266,9 @@ async fn reconcile(
         .send()
         .await
         .map_err(|e| aws_error("ec2:CreateTags", e))?;
-    let stale = stale_tag_keys(existing.tags().iter().filter_map(|t| t.key()), &want.tags);
+    let stale = want
+        .tags
+        .stale_keys(existing.tags().iter().filter_map(|t| t.key()));
     if !stale.is_empty() {
         ec2.delete_tags()
             .resources(id)

@@ -14,7 +14,8 @@ use std::error::Error as StdError;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
-use crate::model::{OWNER_TAG_KEY, Tag};
+use crate::model::error::plural;
+use crate::model::{OWNER_TAG_KEY, PropertyError};
 
 /// The service clients, built once per process.
 #[derive(Clone, Debug)]
@@ -27,6 +28,8 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
 }
 
+/// What went wrong in an AWS part, shaped so that callers act on the kind,
+/// never on the text.
 #[derive(Debug, Error)]
 pub enum PartError {
     /// A part with our name exists but carries another owner (or none).
@@ -36,9 +39,23 @@ pub enum PartError {
         owner: String,
         advice: String,
     },
-    /// The stack's inputs do not fit what exists in the account.
+    /// A user input AWS showed to be wrong (a subnet that does not exist, a
+    /// route table served by someone else's endpoint): worded like a
+    /// validation error, naming the property.
     #[error("{0}")]
-    Conflict(String),
+    Input(PropertyError),
+    /// The pre-flight checks found inputs that would doom the setup.
+    #[error("pre-flight check{} failed: {}", plural(.0.len(), "", "s"), listed(.0))]
+    Preflight(Vec<PropertyError>),
+    /// The output bucket does not exist.
+    #[error(
+        "OutputDataUri: bucket '{bucket}' does not exist (allowed: an existing bucket; this resource does not create buckets)"
+    )]
+    MissingBucket { bucket: String },
+    /// Concurrent writers kept the bucket policy changing: our statement
+    /// could not be confirmed.
+    #[error("the policy of bucket '{bucket}' kept changing under concurrent writers; {what}")]
+    BucketContention { bucket: String, what: String },
     /// An AWS call failed.
     #[error("{operation} failed: {message}")]
     Aws {
@@ -49,7 +66,46 @@ pub enum PartError {
     },
 }
 
+fn listed(errors: &[PropertyError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl PartError {
+    /// An input AWS showed to be wrong, as a validation error would name it.
+    pub fn input(
+        property: impl Into<String>,
+        problem: impl Into<String>,
+        allowed: impl Into<String>,
+    ) -> Self {
+        PartError::Input(PropertyError {
+            property: property.into(),
+            problem: problem.into(),
+            allowed: allowed.into(),
+        })
+    }
+
+    /// A request the SDK could not build (a value outside its constraints).
+    pub fn unbuildable(operation: &'static str, err: impl std::fmt::Display) -> Self {
+        PartError::Aws {
+            operation,
+            message: format!("the request could not be built: {err}"),
+            code: None,
+        }
+    }
+
+    /// The service's error code, when an AWS call failed with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            PartError::Aws { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A part under our name that is not ours.
     pub fn not_ours(
         what: impl Into<String>,
         owner: Option<&str>,
@@ -63,6 +119,45 @@ impl PartError {
             advice: advice.into(),
         }
     }
+}
+
+/// What a teardown did to one part; each part's note in the Reason is worded
+/// from it (`lifecycle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed (a job: stopped).
+    Done,
+    /// Nothing under the name.
+    NotFound,
+    /// Under our name but not ours: left alone.
+    NotOurs,
+    /// Ours, and left in place (a finished job; a model the flags keep).
+    Kept,
+}
+
+/// Sends a request whose "not found" answer means "absent": `Ok(None)` then,
+/// the service's own typed error deciding which answer that is.
+pub(crate) async fn unless_not_found<T, E>(
+    operation: &'static str,
+    sent: impl Future<Output = Result<T, SdkError<E>>>,
+    not_found: impl FnOnce(&E) -> bool,
+) -> Result<Option<T>, PartError>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match sent.await {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.as_service_error().is_some_and(not_found) => Ok(None),
+        Err(e) => Err(aws_error(operation, e)),
+    }
+}
+
+/// Our owner tag's value among a part's tags, whatever the service's tag
+/// type: role, endpoint, job and model alike.
+pub(crate) fn owner_in<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<&'a str> {
+    tags.into_iter()
+        .find(|(k, _)| *k == OWNER_TAG_KEY)
+        .map(|(_, v)| v)
 }
 
 /// Turns an SDK error into ours, keeping the service's code and message.
@@ -92,33 +187,6 @@ pub(crate) fn ec2_filter(
         .name(name)
         .set_values(Some(values.into_iter().collect()))
         .build()
-}
-
-/// The tags every part gets: the user's, plus our owner tag.
-pub fn owned_tags(user: &[Tag], physical_id: &str) -> Vec<(String, String)> {
-    let mut tags: Vec<(String, String)> = user
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect();
-    tags.push((OWNER_TAG_KEY.to_string(), physical_id.to_string()));
-    tags
-}
-
-/// Keys present now that the desired set no longer has. `aws:` keys belong
-/// to AWS; the orphan marker is cleared only once its orphan is gone.
-pub fn stale_tag_keys<'a>(
-    current: impl IntoIterator<Item = &'a str>,
-    desired: &[(String, String)],
-) -> Vec<String> {
-    current
-        .into_iter()
-        .filter(|k| {
-            !k.starts_with("aws:")
-                && *k != crate::model::ORPHAN_TAG_KEY
-                && !desired.iter().any(|(d, _)| d == k)
-        })
-        .map(str::to_string)
-        .collect()
 }
 
 /// The SDK configuration every client shares: bounded retries and timeouts

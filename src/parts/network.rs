@@ -3,9 +3,13 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput;
+use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput;
+use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput;
 
 use super::{PartError, aws_error, ec2_filter};
 use crate::model::VpcConfig;
+use crate::model::error::plural;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VpcFacts {
@@ -56,6 +60,21 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
     };
     let (subnets, groups, associated, mains) =
         tokio::try_join!(subnets, groups, associated, mains)?;
+    let vpc_id = the_one_vpc(vpc, &subnets, &groups)?;
+    let subnet_route_tables = serving_tables(vpc, &vpc_id, &associated, &mains)?;
+    Ok(VpcFacts {
+        vpc_id,
+        subnet_route_tables,
+    })
+}
+
+/// The VPC every subnet and security group is in: each subnet must exist,
+/// and all must share one VPC.
+fn the_one_vpc(
+    vpc: &VpcConfig,
+    subnets: &DescribeSubnetsOutput,
+    groups: &DescribeSecurityGroupsOutput,
+) -> Result<String, PartError> {
     let mut members: Vec<(String, String)> = subnets
         .subnets()
         .iter()
@@ -68,9 +87,11 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
         .collect();
     for id in &vpc.subnet_ids {
         if !members.iter().any(|(s, _)| s == id) {
-            return Err(PartError::Conflict(format!(
-                "VpcConfig.SubnetIds: subnet '{id}' was not found in this account and region"
-            )));
+            return Err(PartError::input(
+                "VpcConfig.SubnetIds",
+                format!("subnet '{id}' was not found in this account and region"),
+                "ids that exist in this account and region",
+            ));
         }
     }
     members.extend(groups.security_groups().iter().map(|g| {
@@ -82,27 +103,42 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
     let distinct: BTreeSet<&str> = members.iter().map(|(_, v)| v.as_str()).collect();
     if distinct.len() != 1 {
         let listing: Vec<String> = members.iter().map(|(r, v)| format!("{r} in {v}")).collect();
-        return Err(PartError::Conflict(format!(
-            "VpcConfig: the subnets and security groups must all be in one VPC, but {} (allowed: subnets and groups of a single VPC)",
-            listing.join(", ")
-        )));
+        return Err(PartError::input(
+            "VpcConfig",
+            format!(
+                "the subnets and security groups must all be in one VPC, but {}",
+                listing.join(", ")
+            ),
+            "subnets and groups of a single VPC",
+        ));
     }
-    let vpc_id = members[0].1.clone();
-    let mut own: Vec<(String, String)> = Vec::new();
-    for t in associated.route_tables() {
-        let id = t.route_table_id().unwrap_or_default();
-        for a in t.associations() {
-            if let Some(s) = a.subnet_id() {
-                own.push((s.to_string(), id.to_string()));
-            }
-        }
-    }
+    Ok(members[0].1.clone())
+}
+
+/// The route tables serving the subnets: each subnet's own, or the VPC's
+/// main table where it has none; sorted.
+fn serving_tables(
+    vpc: &VpcConfig,
+    vpc_id: &str,
+    associated: &DescribeRouteTablesOutput,
+    mains: &DescribeRouteTablesOutput,
+) -> Result<Vec<String>, PartError> {
+    let own: Vec<(&str, &str)> = associated
+        .route_tables()
+        .iter()
+        .flat_map(|t| {
+            let id = t.route_table_id().unwrap_or_default();
+            t.associations()
+                .iter()
+                .filter_map(move |a| a.subnet_id().map(|s| (s, id)))
+        })
+        .collect();
     let mut tables = BTreeSet::new();
     let mut on_main = Vec::new();
     for subnet in &vpc.subnet_ids {
         match own.iter().find(|(s, _)| s == subnet) {
             Some((_, t)) => {
-                tables.insert(t.clone());
+                tables.insert(t.to_string());
             }
             None => on_main.push(subnet.clone()),
         }
@@ -111,26 +147,23 @@ pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError
         let main = mains
             .route_tables()
             .iter()
-            .find(|t| t.vpc_id() == Some(vpc_id.as_str()))
-            .and_then(|t| t.route_table_id());
-        match main {
-            Some(m) => {
-                tables.insert(m.to_string());
-            }
-            None => {
-                return Err(PartError::Conflict(format!(
-                    "S3Endpoint: subnet{} {} use{} no route table and VPC '{vpc_id}' has no main route table; give S3Endpoint.RouteTableIds",
-                    if on_main.len() == 1 { "" } else { "s" },
-                    on_main.join(", "),
-                    if on_main.len() == 1 { "s" } else { "" },
-                )));
-            }
-        }
+            .find(|t| t.vpc_id() == Some(vpc_id))
+            .and_then(|t| t.route_table_id())
+            .ok_or_else(|| {
+                PartError::input(
+                    "S3Endpoint",
+                    format!(
+                        "subnet{} {} use{} no route table and VPC '{vpc_id}' has no main route table",
+                        plural(on_main.len(), "", "s"),
+                        on_main.join(", "),
+                        plural(on_main.len(), "s", ""),
+                    ),
+                    "S3Endpoint.RouteTableIds given",
+                )
+            })?;
+        tables.insert(main.to_string());
     }
-    Ok(VpcFacts {
-        vpc_id,
-        subnet_route_tables: tables.into_iter().collect(),
-    })
+    Ok(tables.into_iter().collect())
 }
 
 fn not_found_or<E>(
@@ -144,10 +177,11 @@ where
     use aws_sdk_ec2::error::ProvideErrorMetadata;
     match err.code() {
         Some(code) if code.ends_with(".NotFound") || code.ends_with(".Malformed") => {
-            PartError::Conflict(format!(
-                "{property}: {} (allowed: ids that exist in this account and region)",
-                err.message().unwrap_or(code)
-            ))
+            PartError::input(
+                property,
+                err.message().unwrap_or(code).to_string(),
+                "ids that exist in this account and region",
+            )
         }
         _ => aws_error(op, err),
     }

@@ -27,15 +27,10 @@ impl Findings {
     /// The failures as one error, in the form of a validation error.
     pub fn into_result(self) -> Result<Vec<String>, PartError> {
         if self.failures.is_empty() {
-            return Ok(self.warnings);
+            Ok(self.warnings)
+        } else {
+            Err(PartError::Preflight(self.failures))
         }
-        let n = self.failures.len();
-        let listed: Vec<String> = self.failures.iter().map(ToString::to_string).collect();
-        Err(PartError::Conflict(format!(
-            "pre-flight check{} failed: {}",
-            if n == 1 { "" } else { "s" },
-            listed.join("; ")
-        )))
     }
 }
 
@@ -208,88 +203,107 @@ async fn base_model(
     identifier: &str,
     kind: CustomizationType,
 ) -> Result<Verdict, PartError> {
-    const PROPERTY: &str = "Job.BaseModelIdentifier";
     if is_custom_model(identifier) {
-        return match clients
-            .bedrock
-            .get_custom_model()
-            .model_identifier(identifier)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Verdict::Ok),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                Ok(fails(
-                    PROPERTY,
-                    format!(
-                        "custom model '{identifier}' was not found in {}",
-                        stack.region
-                    ),
-                    "a foundation model id or ARN of this region, or an existing custom model",
-                ))
-            }
-            Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
-                "{PROPERTY}: could not check custom model '{identifier}' (access denied)"
-            ))),
-            Err(e) => Err(aws_error("bedrock:GetCustomModel", e)),
-        };
+        custom_model_base(clients, stack, identifier).await
+    } else {
+        foundation_model_base(clients, stack, identifier, kind).await
     }
-    match clients
+}
+
+const BASE_MODEL: &str = "Job.BaseModelIdentifier";
+
+async fn custom_model_base(
+    clients: &Clients,
+    stack: &StackIdentity,
+    identifier: &str,
+) -> Result<Verdict, PartError> {
+    let sent = clients
         .bedrock
-        .get_foundation_model()
+        .get_custom_model()
         .model_identifier(identifier)
         .send()
-        .await
-    {
-        Ok(out) => {
-            let listed: Vec<&str> = out
-                .model_details()
-                .map(|d| {
-                    d.customizations_supported()
-                        .iter()
-                        .map(|c| c.as_str())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if supports(&listed, kind) {
-                Ok(Verdict::Ok)
-            } else {
-                Ok(fails(
-                    PROPERTY,
-                    format!(
-                        "'{identifier}' does not support {} (it supports {})",
-                        kind.as_str(),
-                        if listed.is_empty() {
-                            "no customization".to_string()
-                        } else {
-                            listed.join(", ")
-                        }
-                    ),
-                    format!(
-                        "a base model whose customizations include {}",
-                        kind.as_str()
-                    ),
-                ))
-            }
-        }
+        .await;
+    match sent {
+        Ok(_) => Ok(Verdict::Ok),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception()) =>
         {
             Ok(fails(
-                PROPERTY,
-                format!("'{identifier}' was not found in {}", stack.region),
-                format!("a foundation model available in {}", stack.region),
+                BASE_MODEL,
+                format!(
+                    "custom model '{identifier}' was not found in {}",
+                    stack.region
+                ),
+                "a foundation model id or ARN of this region, or an existing custom model",
             ))
         }
         Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
-            "{PROPERTY}: could not check '{identifier}' (access denied)"
+            "{BASE_MODEL}: could not check custom model '{identifier}' (access denied)"
         ))),
-        Err(e) => Err(aws_error("bedrock:GetFoundationModel", e)),
+        Err(e) => Err(aws_error("bedrock:GetCustomModel", e)),
     }
+}
+
+async fn foundation_model_base(
+    clients: &Clients,
+    stack: &StackIdentity,
+    identifier: &str,
+    kind: CustomizationType,
+) -> Result<Verdict, PartError> {
+    let sent = clients
+        .bedrock
+        .get_foundation_model()
+        .model_identifier(identifier)
+        .send()
+        .await;
+    let out = match sent {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Ok(fails(
+                BASE_MODEL,
+                format!("'{identifier}' was not found in {}", stack.region),
+                format!("a foundation model available in {}", stack.region),
+            ));
+        }
+        Err(e) if denied(e.code()) => {
+            return Ok(Verdict::Unchecked(format!(
+                "{BASE_MODEL}: could not check '{identifier}' (access denied)"
+            )));
+        }
+        Err(e) => return Err(aws_error("bedrock:GetFoundationModel", e)),
+    };
+    let listed: Vec<&str> = out
+        .model_details()
+        .map(|d| {
+            d.customizations_supported()
+                .iter()
+                .map(|c| c.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if supports(&listed, kind) {
+        return Ok(Verdict::Ok);
+    }
+    let supported = if listed.is_empty() {
+        "no customization".to_string()
+    } else {
+        listed.join(", ")
+    };
+    Ok(fails(
+        BASE_MODEL,
+        format!(
+            "'{identifier}' does not support {} (it supports {supported})",
+            kind.as_str()
+        ),
+        format!(
+            "a base model whose customizations include {}",
+            kind.as_str()
+        ),
+    ))
 }
 
 /// The region in a KMS key ARN.

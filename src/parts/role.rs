@@ -5,8 +5,8 @@ use aws_sdk_iam::operation::get_role::GetRoleError;
 use aws_sdk_iam::types::{Role, Tag as IamTag};
 use futures_util::future::try_join_all;
 
-use super::{PartError, aws_error, owned_tags, stale_tag_keys};
-use crate::model::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY};
+use super::{PartError, Removal, aws_error, owner_in, unless_not_found};
+use crate::model::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, TagSet};
 
 /// What the role should be.
 #[derive(Debug, Clone)]
@@ -16,20 +16,19 @@ pub struct DesiredRole {
     pub physical_id: String,
     pub trust_policy: String,
     pub permissions_boundary: Option<String>,
-    pub tags: Vec<(String, String)>,
+    pub tags: TagSet,
     /// Inline policies by name; `None` means the policy must not exist.
     pub inline_policies: Vec<(&'static str, Option<String>)>,
 }
 
 impl DesiredRole {
+    /// The setup's tags, plus the fingerprint of what its job depends on.
     pub fn tags_with_fingerprint(
         user: &[crate::model::Tag],
         physical_id: &str,
         fingerprint: &str,
-    ) -> Vec<(String, String)> {
-        let mut tags = owned_tags(user, physical_id);
-        tags.push((FINGERPRINT_TAG_KEY.to_string(), fingerprint.to_string()));
-        tags
+    ) -> TagSet {
+        TagSet::owned(user, physical_id).with(FINGERPRINT_TAG_KEY, fingerprint)
     }
 }
 
@@ -47,23 +46,24 @@ fn tag_value<'a>(role: &'a Role, key: &str) -> Option<&'a str> {
         .map(|t| t.value())
 }
 
+fn owner(role: &Role) -> Option<&str> {
+    owner_in(role.tags().iter().map(|t| (t.key(), t.value())))
+}
+
 /// The role, when it exists.
 pub async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
-    match iam.get_role().role_name(name).send().await {
-        Ok(out) => Ok(out.role),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(GetRoleError::is_no_such_entity_exception) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(aws_error("iam:GetRole", e)),
-    }
+    let found = unless_not_found(
+        "iam:GetRole",
+        iam.get_role().role_name(name).send(),
+        GetRoleError::is_no_such_entity_exception,
+    )
+    .await?;
+    Ok(found.and_then(|out| out.role))
 }
 
 /// Whether the role carries `physical_id` as its owner.
 pub fn is_ours(role: &Role, physical_id: &str) -> bool {
-    tag_value(role, OWNER_TAG_KEY) == Some(physical_id)
+    owner(role) == Some(physical_id)
 }
 
 /// The physical id of a failed replacement left behind, marked on the role.
@@ -82,7 +82,7 @@ pub async fn mark_orphan(
 ) -> Result<(), PartError> {
     let ours = find(iam, role_name)
         .await?
-        .is_some_and(|r| tag_value(&r, OWNER_TAG_KEY) == Some(owner));
+        .is_some_and(|r| is_ours(&r, owner));
     if !ours {
         return Ok(());
     }
@@ -90,17 +90,7 @@ pub async fn mark_orphan(
         Some(id) => iam
             .tag_role()
             .role_name(role_name)
-            .tags(
-                IamTag::builder()
-                    .key(ORPHAN_TAG_KEY)
-                    .value(id)
-                    .build()
-                    .map_err(|e| PartError::Aws {
-                        operation: "iam:TagRole",
-                        message: e.to_string(),
-                        code: None,
-                    })?,
-            )
+            .tags(iam_tag(ORPHAN_TAG_KEY, id)?)
             .send()
             .await
             .map(|_| ())
@@ -118,31 +108,27 @@ pub async fn mark_orphan(
 
 /// The replacement fingerprint on the setup's role, when the role is ours.
 pub fn deployed_fingerprint<'r>(role: &'r Role, physical_id: &str) -> Option<&'r str> {
-    (tag_value(role, OWNER_TAG_KEY) == Some(physical_id))
+    is_ours(role, physical_id)
         .then(|| tag_value(role, FINGERPRINT_TAG_KEY))
         .flatten()
 }
 
-fn iam_tags(tags: &[(String, String)]) -> Result<Vec<IamTag>, PartError> {
-    tags.iter()
-        .map(|(k, v)| {
-            IamTag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| PartError::Aws {
-                    operation: "iam:TagRole",
-                    message: e.to_string(),
-                    code: None,
-                })
-        })
-        .collect()
+fn iam_tags(tags: &TagSet) -> Result<Vec<IamTag>, PartError> {
+    tags.iter().map(|(k, v)| iam_tag(k, v)).collect()
+}
+
+fn iam_tag(key: &str, value: &str) -> Result<IamTag, PartError> {
+    IamTag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .map_err(|e| PartError::unbuildable("iam:TagRole", e))
 }
 
 /// Fails, naming the role, when a role of that name exists without our tag.
 pub fn check_owner(existing: Option<&Role>, want: &DesiredRole) -> Result<(), PartError> {
     let Some(role) = existing else { return Ok(()) };
-    let owner = tag_value(role, OWNER_TAG_KEY);
+    let owner = owner(role);
     if owner == Some(want.physical_id.as_str()) {
         Ok(())
     } else {
@@ -258,7 +244,7 @@ async fn update_existing(iam: &Client, role: &Role, want: &DesiredRole) -> Resul
             (None, None) => Ok(()),
         }
     };
-    let stale = stale_tag_keys(role.tags().iter().map(|t| t.key()), &want.tags);
+    let stale = want.tags.stale_keys(role.tags().iter().map(|t| t.key()));
     let tags = async {
         iam.tag_role()
             .role_name(&want.name)
@@ -299,31 +285,16 @@ async fn put_inline_policies(iam: &Client, want: &DesiredRole) -> Result<(), Par
 }
 
 async fn delete_inline_policy(iam: &Client, role: &str, policy: &str) -> Result<(), PartError> {
-    match iam
-        .delete_role_policy()
-        .role_name(role)
-        .policy_name(policy)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(aws_error("iam:DeleteRolePolicy", e)),
-    }
-}
-
-/// What a teardown found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Removed {
-    Deleted,
-    NotFound,
-    /// The name is taken by a role that is not ours: left alone.
-    NotOurs,
+    unless_not_found(
+        "iam:DeleteRolePolicy",
+        iam.delete_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send(),
+        |e| e.is_no_such_entity_exception(),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Deletes our role with its inline policies. A role without our tag is
@@ -337,19 +308,25 @@ pub async fn teardown(
     name: &str,
     physical_id: &str,
     managed_path: &str,
-) -> Result<Removed, PartError> {
+) -> Result<Removal, PartError> {
     let Some(role) = find(iam, name).await? else {
-        return Ok(Removed::NotFound);
+        return Ok(Removal::NotFound);
     };
-    if tag_value(&role, OWNER_TAG_KEY) != Some(physical_id) {
-        return Ok(Removed::NotOurs);
+    if !is_ours(&role, physical_id) {
+        return Ok(Removal::NotOurs);
     }
     if !crate::model::properties::role_path_within(role.path(), managed_path) {
-        return Err(PartError::Conflict(format!(
-            "RolePath: role '{name}' is under path '{}', outside the path '{managed_path}' this handler may manage; redeploy the handler stack with RolePath '{}' (or a path above it), or delete the role yourself, then delete again",
-            role.path(),
-            role.path()
-        )));
+        return Err(PartError::input(
+            "RolePath",
+            format!(
+                "role '{name}' is under path '{}', outside the path '{managed_path}' this handler may manage",
+                role.path()
+            ),
+            format!(
+                "a path the handler manages: redeploy the handler stack with RolePath '{}' (or a path above it), or delete the role yourself, then delete again",
+                role.path()
+            ),
+        ));
     }
     let inline = async {
         iam.list_role_policies()
@@ -386,14 +363,14 @@ pub async fn teardown(
                 .map_err(|e| aws_error("iam:DetachRolePolicy", e))
         });
     tokio::try_join!(try_join_all(deletes), try_join_all(detaches))?;
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(Removed::Deleted),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            Ok(Removed::NotFound)
-        }
-        Err(e) => Err(aws_error("iam:DeleteRole", e)),
-    }
+    let deleted = unless_not_found(
+        "iam:DeleteRole",
+        iam.delete_role().role_name(name).send(),
+        |e| e.is_no_such_entity_exception(),
+    )
+    .await?;
+    Ok(match deleted {
+        Some(_) => Removal::Done,
+        None => Removal::NotFound,
+    })
 }

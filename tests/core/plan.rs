@@ -4,6 +4,16 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
+/// An event as the plan sees it, before its properties are parsed.
+struct Facts<'a> {
+    kind: RequestKind,
+    pid: Option<&'a str>,
+    props: &'a Value,
+    old: Option<&'a Value>,
+    deployed: Option<&'a str>,
+    stack: &'a bedrock_setup::model::StackIdentity,
+}
+
 fn facts<'a>(
     kind: RequestKind,
     pid: Option<&'a str>,
@@ -11,18 +21,34 @@ fn facts<'a>(
     old: Option<&'a Value>,
     deployed: Option<&'a str>,
     stack: &'a bedrock_setup::model::StackIdentity,
-) -> EventFacts<'a> {
-    EventFacts {
+) -> Facts<'a> {
+    Facts {
         kind,
+        pid,
+        props,
+        old,
+        deployed,
         stack,
+    }
+}
+
+/// The plan's decision, with the properties parsed as the orchestrator
+/// parses them (once, where the request is read).
+fn decide(f: &Facts) -> Decision {
+    use bedrock_setup::model::SetupProperties;
+    let new = SetupProperties::parse(f.props, f.stack);
+    let old = f.old.map(|o| SetupProperties::parse(o, f.stack));
+    bedrock_setup::plan::decide(&EventFacts {
+        kind: f.kind,
+        stack: f.stack,
         logical_id: "Customization",
         request_id: "req-9",
-        physical_id: pid,
-        properties: props,
-        old_properties: old,
-        deployed_fingerprint: deployed,
+        physical_id: f.pid,
+        properties: &new,
+        old_properties: old.as_ref(),
+        deployed_fingerprint: f.deployed,
         managed_role_path: "/bedrock-customization/",
-    }
+    })
 }
 
 fn current_id() -> String {

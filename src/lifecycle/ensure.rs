@@ -1,0 +1,372 @@
+//! Making or adopting every part of a setup, in named steps: `observe`
+//! (every lookup at once, the pre-flight checks among them), `check` (a
+//! foreign part or a bad VPC fails here, before any change, and what must be
+//! made is decided), `apply` (the role then the job, the endpoint, the bucket
+//! statement, all at once), then `finish` (a failed replacement's leftovers,
+//! the replacement mark) and the answer's Data.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::types::Role;
+use serde_json::Value;
+use tracing::info;
+
+use super::desired::{desired_endpoint, desired_job, desired_role};
+use super::{Context, KnownRole, answer_data, remove_orphan};
+use crate::model::SetupProperties;
+use crate::model::identity::{SetupNames, bucket_statement_sid};
+use crate::parts::endpoint::{DesiredEndpoint, EnsuredEndpoint, Resolved, S3Gateways};
+use crate::parts::job::{DesiredJob, EnsuredJob, JobObservation};
+use crate::parts::network::VpcFacts;
+use crate::parts::role::{DesiredRole, EnsuredRole};
+use crate::parts::{PartError, bucket_policy, endpoint, job, network, preflight, role};
+use crate::plan::{Ensure, EnsureKind};
+use crate::policy::bucket::output_bucket_statement;
+
+/// An `ensure` that failed, and whether it had changed anything yet.
+#[derive(Debug)]
+pub(super) struct EnsureFailure {
+    pub(super) error: PartError,
+    pub(super) changed: bool,
+}
+
+fn before_any_change(error: PartError) -> EnsureFailure {
+    EnsureFailure {
+        error,
+        changed: false,
+    }
+}
+
+fn after_a_change(error: PartError) -> EnsureFailure {
+    EnsureFailure {
+        error,
+        changed: true,
+    }
+}
+
+/// What every step reads: the request, its plan and the names it implies.
+struct Setup<'a> {
+    ctx: &'a Context<'a>,
+    plan: &'a Ensure,
+    names: SetupNames,
+}
+
+impl Setup<'_> {
+    fn pid(&self) -> &str {
+        &self.plan.physical_id
+    }
+
+    fn props(&self) -> &SetupProperties {
+        &self.plan.props
+    }
+
+    fn in_place(&self) -> bool {
+        matches!(self.plan.how, EnsureKind::InPlace { .. })
+    }
+
+    /// The replaced setup's id and role name, on a replacement.
+    fn replaced_role(&self) -> Option<(&str, String)> {
+        self.plan
+            .replaced()
+            .map(|(old_pid, old)| (old_pid, old.names(old_pid).role_name))
+    }
+
+    fn job_names(&self) -> Option<(&str, &str)> {
+        self.names
+            .job_name
+            .as_deref()
+            .zip(self.names.model_name.as_deref())
+    }
+}
+
+/// Everything read before anything changes.
+struct Observed {
+    warnings: Vec<String>,
+    role: Option<Role>,
+    vpc: Option<VpcFacts>,
+    gateways: S3Gateways,
+    bucket_policy: Option<Option<String>>,
+    job: Option<JobObservation>,
+}
+
+/// What must be made or brought up to date, decided from what was observed.
+struct ToMake {
+    role: DesiredRole,
+    existing_role: Option<Role>,
+    endpoint: Option<(DesiredEndpoint, Resolved)>,
+    job: Option<(DesiredJob, JobObservation)>,
+    /// Our statement, with the policy as observed, when the bucket is to be
+    /// restricted.
+    bucket_statement: Option<(Value, Option<Option<String>>)>,
+    vpc_id: Option<String>,
+    /// A failed replacement's leftovers marked on our role.
+    orphan: Option<String>,
+}
+
+/// What was made.
+struct Made {
+    role: EnsuredRole,
+    endpoint: Option<EnsuredEndpoint>,
+    job: Option<(EnsuredJob, DesiredJob)>,
+}
+
+/// Makes or adopts every part; the answer's Data and the pre-flight checks
+/// that could not be made.
+pub(super) async fn ensure(
+    ctx: &Context<'_>,
+    plan: &Ensure,
+    known_role: KnownRole,
+) -> Result<(BTreeMap<String, String>, Vec<String>), EnsureFailure> {
+    let setup = Setup {
+        ctx,
+        plan,
+        names: plan.props.names(&plan.physical_id),
+    };
+    // Each step boxed: nested inline, these futures outgrow a debug build's
+    // stack.
+    let observed = Box::pin(observe(&setup, known_role)).await?;
+    let warnings = observed.warnings.clone();
+    let to_make = check(&setup, observed).map_err(before_any_change)?;
+    let vpc_id = to_make.vpc_id.clone();
+    let orphan = to_make.orphan.clone();
+    let made = Box::pin(apply(&setup, to_make))
+        .await
+        .map_err(after_a_change)?;
+    Box::pin(finish(&setup, orphan.as_deref()))
+        .await
+        .map_err(after_a_change)?;
+    let data = answer_data(
+        &made.role.arn,
+        &made.role.name,
+        vpc_id,
+        made.endpoint.map(|e| e.id),
+        made.job
+            .map(|(submitted, want)| (submitted.arn, want.job_name, want.model_name)),
+    );
+    Ok((data, warnings))
+}
+
+/// Step 1: every lookup at once, and the pre-flight verdict, which comes
+/// first whatever the lookups found (it names the input to fix). A
+/// replacement also marks itself on the setup it replaces before it makes
+/// anything: should it be cut off (the deadline) or fail to clean up, the
+/// rollback Update of the old setup removes it.
+async fn observe(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, EnsureFailure> {
+    let (clients, props) = (setup.ctx.clients, setup.props());
+    // A new setup (Create, replacement) is checked before anything is made;
+    // an existing one is not, whose data may be gone by design.
+    let preflight = async {
+        if setup.plan.is_new_setup() {
+            preflight::check(clients, setup.ctx.stack, props)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let role = async {
+        match known_role {
+            Some((name, found)) if name == setup.names.role_name => Ok(found),
+            _ => role::find(&clients.iam, &setup.names.role_name).await,
+        }
+    };
+    let vpc = async {
+        match &props.vpc {
+            Some(v) => network::lookup(&clients.ec2, v).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let gateways = async {
+        if props.wants_endpoint() {
+            endpoint::s3_gateways(&clients.ec2).await
+        } else {
+            Ok(S3Gateways::default())
+        }
+    };
+    let bucket = async {
+        if props.restrict_output_bucket_to_vpc {
+            bucket_policy::read(&clients.s3, &props.output_data.bucket)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let job = async {
+        match setup.job_names() {
+            Some((j, m)) => job::observe(&clients.bedrock, j, m).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let mark = async {
+        match setup.replaced_role() {
+            Some((old_pid, old_role)) => {
+                role::mark_orphan(&clients.iam, &old_role, old_pid, Some(setup.pid())).await
+            }
+            None => Ok(()),
+        }
+    };
+    // Boxed: together these futures are too large for a debug build's stack.
+    let (preflight, lookups) = tokio::join!(
+        Box::pin(preflight),
+        Box::pin(async { tokio::try_join!(role, vpc, gateways, bucket, job, mark) })
+    );
+    let warnings = match preflight.map_err(before_any_change)? {
+        Some(findings) => findings.into_result().map_err(before_any_change)?,
+        None => Vec::new(),
+    };
+    let (role, vpc, gateways, bucket_policy, job, ()) = lookups.map_err(before_any_change)?;
+    Ok(Observed {
+        warnings,
+        role,
+        vpc,
+        gateways,
+        bucket_policy,
+        job,
+    })
+}
+
+/// Step 2: a part of our name that is not ours, or a route table another
+/// endpoint serves, fails here; otherwise what must be made.
+fn check(setup: &Setup<'_>, observed: Observed) -> Result<ToMake, PartError> {
+    let (stack, pid, props) = (setup.ctx.stack, setup.pid(), setup.props());
+    let want_role = desired_role(stack, pid, props, &setup.names.role_name);
+    role::check_owner(observed.role.as_ref(), &want_role)?;
+    // The setup this one replaces, or a failed replacement of this one left
+    // behind: an endpoint of theirs on our route tables is ours to take.
+    let orphan = observed
+        .role
+        .as_ref()
+        .and_then(role::orphan_of)
+        .map(str::to_string);
+    let take_over_from = match &setup.plan.how {
+        EnsureKind::Replace {
+            old_physical_id, ..
+        } => Some(old_physical_id.clone()),
+        _ => orphan.clone(),
+    };
+    let endpoint = match (&observed.vpc, props.wants_endpoint()) {
+        (Some(facts), true) => {
+            let want = desired_endpoint(
+                stack,
+                setup.ctx.req,
+                pid,
+                props,
+                (facts, &observed.gateways.service_name),
+                take_over_from,
+            );
+            let resolved = endpoint::resolve(&observed.gateways.endpoints, &want)?;
+            Some((want, resolved))
+        }
+        _ => None,
+    };
+    let job = match (&props.job, setup.job_names(), observed.job) {
+        (Some(j), Some((job_name, model_name)), Some(obs)) => {
+            let want = desired_job(props, j, pid, job_name, model_name);
+            job::check(&obs, &want)?;
+            Some((want, obs))
+        }
+        _ => None,
+    };
+    let bucket_statement = match (&observed.vpc, props.restrict_output_bucket_to_vpc) {
+        (Some(facts), true) => Some((
+            output_bucket_statement(
+                &bucket_statement_sid(pid),
+                &stack.partition,
+                &props.output_data.bucket,
+                &facts.vpc_id,
+            ),
+            observed.bucket_policy,
+        )),
+        _ => None,
+    };
+    Ok(ToMake {
+        role: want_role,
+        existing_role: observed.role,
+        endpoint,
+        job,
+        bucket_statement,
+        vpc_id: observed.vpc.map(|f| f.vpc_id),
+        orphan,
+    })
+}
+
+/// Step 3: the role and then the job (which needs only the role), the
+/// endpoint, and the bucket statement, all at once. In place, a part the
+/// properties no longer want is removed.
+async fn apply(setup: &Setup<'_>, to_make: ToMake) -> Result<Made, PartError> {
+    let clients = setup.ctx.clients;
+    let pid = setup.pid();
+    let bucket = setup.props().output_data.bucket.as_str();
+    let role_and_job = Box::pin(async {
+        let role = role::apply(&clients.iam, &to_make.role, to_make.existing_role).await?;
+        info!(role = %role.name, created = role.created, "role ready");
+        let job = match to_make.job {
+            Some((want, obs)) => {
+                let retry = setup.ctx.settings.assume_role_retry;
+                let submitted = job::apply(&clients.bedrock, &want, &role.arn, obs, retry).await?;
+                Some((submitted, want))
+            }
+            None => None,
+        };
+        Ok::<_, PartError>((role, job))
+    });
+    let endpoint_part = async {
+        match &to_make.endpoint {
+            Some((want, resolved)) => endpoint::apply(&clients.ec2, want, resolved.clone())
+                .await
+                .map(Some),
+            None => {
+                if setup.in_place() {
+                    endpoint::teardown(&clients.ec2, pid).await?;
+                }
+                Ok(None)
+            }
+        }
+    };
+    let bucket_part = async {
+        match to_make.bucket_statement {
+            Some((statement, observed)) => {
+                bucket_policy::ensure_statement(&clients.s3, bucket, &statement, observed).await
+            }
+            None if setup.in_place() => bucket_policy::remove_statement_by_sid(
+                &clients.s3,
+                bucket,
+                &bucket_statement_sid(pid),
+            )
+            .await
+            .map(|_| ()),
+            None => Ok(()),
+        }
+    };
+    let ((role, job), endpoint, ()) = tokio::try_join!(role_and_job, endpoint_part, bucket_part)?;
+    Ok(Made {
+        role,
+        endpoint,
+        job,
+    })
+}
+
+/// Step 4: the leftovers of a failed replacement go, and a replacement that
+/// is whole clears its mark on the setup it replaces (if that fails, so does
+/// the replacement, and its rollback removes it).
+async fn finish(setup: &Setup<'_>, orphan: Option<&str>) -> Result<(), PartError> {
+    let clients = setup.ctx.clients;
+    if let Some(orphan) = orphan {
+        // The rollback Update that follows every failed Update carries the
+        // failed properties as its old properties, and with them the
+        // leftovers' names.
+        let orphan_props = setup.ctx.old.unwrap_or(setup.props());
+        remove_orphan(
+            setup.ctx,
+            setup.plan,
+            (orphan, orphan_props),
+            &setup.names.role_name,
+        )
+        .await?;
+    }
+    if let Some((old_pid, old_role)) = setup.replaced_role() {
+        role::mark_orphan(&clients.iam, &old_role, old_pid, None).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! Removing every part that carries a physical id, each part at once, and
+//! the Reason's account of what happened to each.
+
+use tracing::warn;
+
+use super::Settings;
+use crate::model::SetupProperties;
+use crate::model::identity::bucket_statement_sid;
+use crate::parts::{Clients, PartError, Removal, bucket_policy, endpoint, job, role};
+
+impl Removal {
+    /// The Reason's words for this outcome of `what`; `done` says what
+    /// removing it means ("deleted", "stopped").
+    pub(crate) fn describe(self, what: &str, done: &str) -> String {
+        match self {
+            Removal::Done => format!("{what} {done}"),
+            Removal::NotFound => format!("{what} was already gone"),
+            Removal::NotOurs => format!("{what} is not ours and was left alone"),
+            Removal::Kept => format!("{what} kept"),
+        }
+    }
+}
+
+/// Removes every part carrying `pid`. Every part is attempted even when
+/// another fails, so that one broken service leaves as little as possible;
+/// the first error is returned. `after_failure` is the undo of a request
+/// that failed, whatever the flags say: its job, submitted minutes ago at
+/// most, is stopped, and a model of ours under its name goes too, since
+/// such a job cannot have trained one worth keeping.
+pub(super) async fn teardown(
+    clients: &Clients,
+    settings: &Settings,
+    pid: &str,
+    props: &SetupProperties,
+    after_failure: bool,
+) -> Result<String, PartError> {
+    let names = props.names(pid);
+    let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
+    let job_part = async {
+        match (&props.job, job_names) {
+            (Some(j), Some(named)) => job::teardown(
+                &clients.bedrock,
+                pid,
+                named,
+                j.stop_job_on_delete || after_failure,
+                j.delete_custom_model_on_delete || after_failure,
+            )
+            .await
+            .map(Some),
+            _ => Ok(None),
+        }
+    };
+    let bucket = props.output_data.bucket.as_str();
+    let bucket_part = async {
+        match bucket_policy::remove_statement_by_sid(
+            &clients.s3,
+            bucket,
+            &bucket_statement_sid(pid),
+        )
+        .await
+        {
+            Ok(removed) => Ok(removed),
+            // Without the restriction there is nothing of ours to find, and
+            // a bucket we cannot read must not block the Delete.
+            Err(e) if !props.restrict_output_bucket_to_vpc => {
+                warn!(error = %e, "could not check the output bucket policy");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let role_part = role::teardown(
+        &clients.iam,
+        &names.role_name,
+        pid,
+        &settings.managed_role_path,
+    );
+    // Every part at once: stopping the job needs neither the role nor the
+    // network, and none of them needs the job.
+    let (job_done, bucket_done, endpoints, role_done) = tokio::join!(
+        job_part,
+        bucket_part,
+        endpoint::teardown(&clients.ec2, pid),
+        role_part
+    );
+    let mut notes = Vec::new();
+    let mut errors = Vec::new();
+    match (job_done, job_names) {
+        (Ok(Some(done)), Some((job_name, model_name))) => {
+            notes.extend(job_notes(done, job_name, model_name, after_failure));
+        }
+        (Err(e), _) => errors.push(e),
+        _ => {}
+    }
+    match bucket_done {
+        Ok(true) => notes.push(format!("statement removed from the policy of {bucket}")),
+        Ok(false) => {}
+        Err(e) => errors.push(e),
+    }
+    match endpoints {
+        Ok(ids) if !ids.is_empty() => notes.push(format!("endpoint {} deleted", ids.join(", "))),
+        Ok(_) => {}
+        Err(e) => errors.push(e),
+    }
+    match role_done {
+        Ok(r) => notes.push(r.describe(&format!("role {}", names.role_name), "deleted")),
+        Err(e) => errors.push(e),
+    }
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(format!("setup {pid} deleted: {}", notes.join("; "))),
+    }
+}
+
+/// What the Reason says of the job and the model: a stopped job, a foreign
+/// one, and what became of the model (kept unless deleted, except in the
+/// undo of a failed request, where keeping is not news).
+fn job_notes(
+    done: job::JobTeardown,
+    job_name: &str,
+    model_name: &str,
+    after_failure: bool,
+) -> Vec<String> {
+    let job = format!("job {job_name}");
+    let model = format!("custom model {model_name}");
+    let mut notes = Vec::new();
+    if matches!(done.job, Removal::Done | Removal::NotOurs) {
+        notes.push(done.job.describe(&job, "stopped"));
+    }
+    match done.model {
+        Removal::Done => notes.push(done.model.describe(&model, "deleted")),
+        _ if after_failure => {}
+        _ => notes.push(Removal::Kept.describe(&model, "deleted")),
+    }
+    if done.model == Removal::NotOurs {
+        notes.push(done.model.describe(&model, "deleted"));
+    }
+    notes
+}

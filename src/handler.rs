@@ -18,10 +18,12 @@ use crate::plan::RequestKind;
 
 /// How long before Lambda's deadline the work is cut off so that the answer
 /// still goes out.
-pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+pub(crate) const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
+/// Why the handler returns an error to Lambda.
 #[derive(Debug, Error)]
 pub enum HandlerError {
+    /// Not a custom-resource request, and no ResponseURL to answer.
     #[error(transparent)]
     NotACustomResourceEvent(RequestError),
     /// Returned to Lambda so that its retry gives the answer another chance.
@@ -29,6 +31,7 @@ pub enum HandlerError {
     Unanswered(AnswerError),
 }
 
+/// The function's handler: one per process, shared by every invocation.
 #[derive(Clone, Debug)]
 pub struct Handler {
     clients: Clients,
@@ -37,6 +40,7 @@ pub struct Handler {
 }
 
 impl Handler {
+    /// A handler using these clients, settings and answerer.
     pub fn new(clients: Clients, settings: Settings, answerer: Answerer) -> Self {
         Handler {
             clients,
@@ -170,7 +174,7 @@ const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 /// `ServiceTimeout` (after which CloudFormation gives up waiting), less the
 /// margin the answer needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
+pub(crate) struct Budget {
     pub work_until: Instant,
     pub answer_until: Instant,
     /// Which limit binds, for the Reason and logs.
@@ -178,7 +182,7 @@ pub struct Budget {
 }
 
 impl Budget {
-    pub fn new(
+    pub(crate) fn new(
         start: Instant,
         lambda_remaining: Duration,
         service_timeout: Option<Duration>,

@@ -3,19 +3,27 @@
 use crate::model::identity::{is_our_physical_id, physical_id_for};
 use crate::model::{SetupProperties, StackIdentity, ValidationErrors};
 
+/// CloudFormation's request type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
+    /// `Create`.
     Create,
+    /// `Update`.
     Update,
+    /// `Delete`.
     Delete,
 }
 
 /// The parts of an event the decision needs.
 #[derive(Debug, Clone)]
 pub struct EventFacts<'a> {
+    /// The request type.
     pub kind: RequestKind,
+    /// The stack the resource belongs to.
     pub stack: &'a StackIdentity,
+    /// The resource's logical id in the template.
     pub logical_id: &'a str,
+    /// The request's id (a repeated delivery carries the same one).
     pub request_id: &'a str,
     /// Absent on Create.
     pub physical_id: Option<&'a str>,
@@ -32,7 +40,7 @@ pub struct EventFacts<'a> {
 }
 
 /// Properties as parsed from the event: typed, or every problem found.
-pub type Parsed = Result<SetupProperties, ValidationErrors>;
+pub(crate) type Parsed = Result<SetupProperties, ValidationErrors>;
 
 /// The properties a Create or Update would make: valid, and within what the
 /// handler may manage.
@@ -42,46 +50,70 @@ fn properties_to_apply(e: &EventFacts) -> Parsed {
     Ok(props)
 }
 
+/// What an event must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Make or adopt every part of the setup under `physical_id`.
     Ensure(Ensure),
     /// Remove every part that carries `physical_id`.
     Teardown {
+        /// The setup's physical id.
         physical_id: String,
+        /// Its properties: the names of its parts and the delete flags.
         props: Box<SetupProperties>,
     },
     /// Answer SUCCESS without touching anything.
-    Nothing { physical_id: String, why: String },
+    Nothing {
+        /// The physical id to answer.
+        physical_id: String,
+        /// The Reason.
+        why: String,
+    },
     /// An Update that changes nothing the setup depends on (only
     /// `ServiceTimeout` or `ServiceToken` differ): read the setup back for
     /// the answer's Data and change nothing.
     Unchanged {
+        /// The setup's physical id.
         physical_id: String,
+        /// Its properties.
         props: Box<SetupProperties>,
     },
     /// Answer FAILED without touching anything.
-    Refuse { physical_id: String, reason: String },
+    Refuse {
+        /// The physical id to answer.
+        physical_id: String,
+        /// The Reason.
+        reason: String,
+    },
 }
 
+/// Making or adopting a setup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ensure {
+    /// The setup's physical id.
     pub physical_id: String,
+    /// What it must be.
     pub props: Box<SetupProperties>,
+    /// Whether it is new, changed in place or a replacement.
     pub how: EnsureKind,
 }
 
+/// How a setup is ensured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnsureKind {
+    /// A new setup.
     Create,
     /// Same physical id; the listed properties changed.
     InPlace {
+        /// The in-place properties that changed, for the Reason.
         changed: Vec<&'static str>,
     },
     /// A new setup; `old_physical_id`'s S3 endpoint is handed over when it
     /// serves the same VPC.
     Replace {
+        /// The setup being replaced, which CloudFormation deletes next.
         old_physical_id: String,
+        /// Its properties, when they validated.
         old_props: Option<Box<SetupProperties>>,
     },
 }
@@ -94,7 +126,7 @@ impl Ensure {
     }
 
     /// The setup this one replaces, with its properties, when they are known.
-    pub fn replaced(&self) -> Option<(&str, &SetupProperties)> {
+    pub(crate) fn replaced(&self) -> Option<(&str, &SetupProperties)> {
         match &self.how {
             EnsureKind::Replace {
                 old_physical_id,
@@ -105,6 +137,7 @@ impl Ensure {
     }
 }
 
+/// Decides what an event must do, from its facts alone.
 pub fn decide(e: &EventFacts) -> Decision {
     match e.kind {
         RequestKind::Create => {
@@ -283,7 +316,7 @@ impl SetupProperties {
     }
 
     /// Which in-place properties differ (for the answer's Reason and logs).
-    pub fn in_place_changes(&self, old: &SetupProperties) -> Vec<&'static str> {
+    pub(crate) fn in_place_changes(&self, old: &SetupProperties) -> Vec<&'static str> {
         let mut changed = Vec::new();
         let mut tags_new = self.tags.clone();
         let mut tags_old = old.tags.clone();

@@ -827,7 +827,10 @@ async fn run_scenario(
     // CloudFormation's next steps, with AWS healthy again.
     let mut follow_up = Vec::new();
     match (s.stage, ok) {
-        (Stage::Create, _) => follow_up.push(("Delete", pid_of(&faulted), props.clone(), None)),
+        // A stack whose Delete failed is deleted again by its user.
+        (Stage::Create, _) | (Stage::Delete, false) => {
+            follow_up.push(("Delete", pid_of(&faulted), props.clone(), None))
+        }
         (Stage::UpdateInPlace, true) => {
             follow_up.push(("Delete", pid_of(&faulted), tagged.clone(), None))
         }
@@ -855,8 +858,6 @@ async fn run_scenario(
             follow_up.push(("Delete", pid_of(&faulted), retrain.clone(), None));
         }
         (Stage::Delete, true) => {}
-        // A stack whose Delete failed is deleted again by its user.
-        (Stage::Delete, false) => follow_up.push(("Delete", pid_of(&faulted), props.clone(), None)),
     }
     for (i, (kind, pid, p, old)) in follow_up.iter().enumerate() {
         let a = hp

@@ -24,7 +24,9 @@ fn event(
     physical_id: Option<&str>,
     props: Value,
 ) -> Value {
-    event_json(kind, url, request_id, physical_id, &props, None)
+    let mut e = event_json(kind, url, request_id, physical_id, &Value::Null, None);
+    e["ResourceProperties"] = props;
+    e
 }
 
 /// Sends one event and returns its single answer, checking the promises

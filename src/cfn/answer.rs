@@ -11,14 +11,21 @@ use tracing::{info, warn};
 use super::response::{Outcome, body};
 use super::{Request, ResponseUrl};
 
+/// Why an answer did not reach CloudFormation.
 #[derive(Debug, Error)]
 pub enum AnswerError {
     /// The message never contains the URL: reqwest's errors are stripped of
     /// it before they are formatted.
     #[error("could not deliver the answer to CloudFormation after {attempts} attempts: {last}")]
-    Undelivered { attempts: u32, last: String },
+    Undelivered {
+        /// How many times the PUT was tried.
+        attempts: u32,
+        /// The last attempt's error.
+        last: String,
+    },
 }
 
+/// Sends answers to CloudFormation's ResponseURL.
 #[derive(Clone, Debug)]
 pub struct Answerer {
     http: reqwest::Client,
@@ -27,6 +34,7 @@ pub struct Answerer {
 }
 
 impl Answerer {
+    /// An answerer sending with `http`.
     pub fn new(http: reqwest::Client) -> Self {
         Answerer {
             http,

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest as CfnRequest;
+use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -15,6 +16,7 @@ use crate::plan::RequestKind;
 pub struct ResponseUrl(String);
 
 impl ResponseUrl {
+    /// Wraps the URL CloudFormation sent.
     pub fn new(url: String) -> Self {
         ResponseUrl(url)
     }
@@ -44,26 +46,38 @@ impl fmt::Display for ResponseUrl {
     }
 }
 
+/// A custom-resource request, as the handler works with it.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The request type.
     pub kind: RequestKind,
+    /// The request's id.
     pub request_id: String,
+    /// Where the answer goes (a credential; never logged).
     pub response_url: ResponseUrl,
+    /// The stack's ARN.
     pub stack_id: String,
+    /// The resource's logical id.
     pub logical_resource_id: String,
+    /// The resource type (`Custom::BedrockCustomizationSetup`).
     pub resource_type: String,
     /// Absent on Create.
     pub physical_resource_id: Option<String>,
+    /// `ResourceProperties`, as sent.
     pub properties: Value,
+    /// `OldResourceProperties` (Update), as sent.
     pub old_properties: Option<Value>,
 }
 
+/// Why an event could not be read as a request.
 #[derive(Debug, Error)]
 pub enum RequestError {
     /// Enough of the event was readable to answer with FAILED.
     #[error("the event is not a valid CloudFormation custom resource request: {problem}")]
     Answerable {
+        /// What is wrong with the event (never quoting it).
         problem: String,
+        /// What could be read: enough to answer.
         partial: Box<Request>,
     },
     /// No ResponseURL (or not even JSON): there is nobody to answer.
@@ -72,11 +86,14 @@ pub enum RequestError {
 }
 
 impl Request {
+    /// Reads an event as CloudFormation delivers it.
     pub fn parse(event: Value) -> Result<Self, RequestError> {
-        match serde_json::from_value::<CfnRequest>(event.clone()) {
+        // Read by reference: the event itself is still needed to salvage an
+        // answerable request from one the types refuse.
+        match CfnRequest::deserialize(&event) {
             Ok(req) => match Self::from_cfn(req) {
                 Some(r) => Ok(r),
-                None => match Self::salvage(&event) {
+                None => match Self::salvage(event) {
                     Some(partial) => Err(RequestError::Answerable {
                         problem: "unknown RequestType".into(),
                         partial: Box::new(partial),
@@ -93,7 +110,7 @@ impl Request {
                     e.line(),
                     e.column()
                 );
-                match Self::salvage(&event) {
+                match Self::salvage(event) {
                     Some(partial) => Err(RequestError::Answerable {
                         problem,
                         partial: Box::new(partial),
@@ -144,31 +161,41 @@ impl Request {
         })
     }
 
-    /// Reads what an answer needs from an event that failed to parse.
-    fn salvage(event: &Value) -> Option<Request> {
-        let s = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_string);
+    /// Reads what an answer needs from an event that failed to parse,
+    /// taking its fields.
+    fn salvage(event: Value) -> Option<Request> {
+        let Value::Object(mut fields) = event else {
+            return None;
+        };
+        let mut s = |k: &str| match fields.remove(k) {
+            Some(Value::String(v)) => Some(v),
+            _ => None,
+        };
         let url = s("ResponseURL")?;
+        let kind = match s("RequestType").as_deref() {
+            Some("Create") => RequestKind::Create,
+            Some("Update") => RequestKind::Update,
+            _ => RequestKind::Delete,
+        };
+        let request_id = s("RequestId").unwrap_or_default();
+        let stack_id = s("StackId").unwrap_or_default();
+        let logical_resource_id = s("LogicalResourceId").unwrap_or_default();
+        let resource_type = s("ResourceType").unwrap_or_default();
+        let physical_resource_id = s("PhysicalResourceId");
         Some(Request {
-            kind: match s("RequestType").as_deref() {
-                Some("Create") => RequestKind::Create,
-                Some("Update") => RequestKind::Update,
-                _ => RequestKind::Delete,
-            },
-            request_id: s("RequestId").unwrap_or_default(),
+            kind,
+            request_id,
             response_url: ResponseUrl(url),
-            stack_id: s("StackId").unwrap_or_default(),
-            logical_resource_id: s("LogicalResourceId").unwrap_or_default(),
-            resource_type: s("ResourceType").unwrap_or_default(),
-            physical_resource_id: s("PhysicalResourceId"),
-            properties: event
-                .get("ResourceProperties")
-                .cloned()
-                .unwrap_or(Value::Null),
-            old_properties: event.get("OldResourceProperties").cloned(),
+            stack_id,
+            logical_resource_id,
+            resource_type,
+            physical_resource_id,
+            properties: fields.remove("ResourceProperties").unwrap_or(Value::Null),
+            old_properties: fields.remove("OldResourceProperties"),
         })
     }
 
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self.kind {
             RequestKind::Create => "Create",
             RequestKind::Update => "Update",

@@ -12,22 +12,30 @@ use super::Request;
 pub const MAX_BODY_BYTES: usize = 4096;
 const TRUNCATED: &str = " [truncated]";
 
+/// The answer's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// `SUCCESS`.
     Success,
+    /// `FAILED`.
     Failed,
 }
 
 /// What the lifecycle decided to tell CloudFormation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
+    /// SUCCESS or FAILED.
     pub status: Status,
+    /// The physical id to answer (on FAILED too).
     pub physical_id: String,
+    /// The Reason.
     pub reason: String,
+    /// `Data`: the outputs, read with `!GetAtt`.
     pub data: BTreeMap<String, String>,
 }
 
 impl Outcome {
+    /// A SUCCESS answer.
     pub fn success(physical_id: impl Into<String>, reason: impl Into<String>) -> Self {
         Outcome {
             status: Status::Success,
@@ -37,6 +45,7 @@ impl Outcome {
         }
     }
 
+    /// A FAILED answer.
     pub fn failed(physical_id: impl Into<String>, reason: impl Into<String>) -> Self {
         Outcome {
             status: Status::Failed,

@@ -15,6 +15,7 @@ use super::desired::{desired_endpoint, desired_job, desired_role};
 use super::{Context, KnownRole, answer_data, remove_orphan};
 use crate::model::SetupProperties;
 use crate::model::identity::{SetupNames, bucket_statement_sid};
+use crate::parts::bucket_policy::ReadPolicy;
 use crate::parts::endpoint::{DesiredEndpoint, EnsuredEndpoint, Resolved, S3Gateways};
 use crate::parts::job::{DesiredJob, EnsuredJob, JobObservation};
 use crate::parts::network::VpcFacts;
@@ -85,7 +86,7 @@ struct Observed {
     role: Option<Role>,
     vpc: Option<VpcFacts>,
     gateways: S3Gateways,
-    bucket_policy: Option<Option<String>>,
+    bucket_policy: Option<ReadPolicy>,
     job: Option<JobObservation>,
 }
 
@@ -97,7 +98,7 @@ struct ToMake {
     job: Option<(DesiredJob, JobObservation)>,
     /// Our statement, with the policy as observed, when the bucket is to be
     /// restricted.
-    bucket_statement: Option<(Value, Option<Option<String>>)>,
+    bucket_statement: Option<(Value, Option<ReadPolicy>)>,
     vpc_id: Option<String>,
     /// A failed replacement's leftovers marked on our role.
     orphan: Option<String>,
@@ -152,18 +153,33 @@ pub(super) async fn ensure(
 /// anything: should it be cut off (the deadline) or fail to clean up, the
 /// rollback Update of the old setup removes it.
 async fn observe(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, EnsureFailure> {
-    let (clients, props) = (setup.ctx.clients, setup.props());
     // A new setup (Create, replacement) is checked before anything is made;
     // an existing one is not, whose data may be gone by design.
     let preflight = async {
         if setup.plan.is_new_setup() {
-            preflight::check(clients, setup.ctx.stack, props)
+            preflight::check(setup.ctx.clients, setup.ctx.stack, setup.props())
                 .await
                 .map(Some)
         } else {
             Ok(None)
         }
     };
+    // Boxed: together these futures are too large for a debug build's stack.
+    let (preflight, lookups) =
+        tokio::join!(Box::pin(preflight), Box::pin(lookups(setup, known_role)));
+    let warnings = match preflight.map_err(before_any_change)? {
+        Some(findings) => findings.into_result().map_err(before_any_change)?,
+        None => Vec::new(),
+    };
+    let mut observed = lookups.map_err(before_any_change)?;
+    observed.warnings = warnings;
+    Ok(observed)
+}
+
+/// Every lookup at once (and the replacement's mark on the setup it
+/// replaces).
+async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, PartError> {
+    let (clients, props) = (setup.ctx.clients, setup.props());
     let role = async {
         match known_role {
             Some((name, found)) if name == setup.names.role_name => Ok(found),
@@ -187,7 +203,7 @@ async fn observe(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, E
         if props.restrict_output_bucket_to_vpc {
             bucket_policy::read(&clients.s3, &props.output_data.bucket)
                 .await
-                .map(Some)
+                .map(|p| Some(ReadPolicy(p)))
         } else {
             Ok(None)
         }
@@ -206,18 +222,10 @@ async fn observe(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, E
             None => Ok(()),
         }
     };
-    // Boxed: together these futures are too large for a debug build's stack.
-    let (preflight, lookups) = tokio::join!(
-        Box::pin(preflight),
-        Box::pin(async { tokio::try_join!(role, vpc, gateways, bucket, job, mark) })
-    );
-    let warnings = match preflight.map_err(before_any_change)? {
-        Some(findings) => findings.into_result().map_err(before_any_change)?,
-        None => Vec::new(),
-    };
-    let (role, vpc, gateways, bucket_policy, job, ()) = lookups.map_err(before_any_change)?;
+    let (role, vpc, gateways, bucket_policy, job, ()) =
+        tokio::try_join!(role, vpc, gateways, bucket, job, mark)?;
     Ok(Observed {
-        warnings,
+        warnings: Vec::new(),
         role,
         vpc,
         gateways,

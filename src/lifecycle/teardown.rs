@@ -5,6 +5,7 @@ use tracing::warn;
 
 use super::Settings;
 use crate::model::SetupProperties;
+use crate::model::identity::SetupNames;
 use crate::model::identity::bucket_statement_sid;
 use crate::parts::{Clients, PartError, Removal, bucket_policy, endpoint, job, role};
 
@@ -83,32 +84,62 @@ pub(super) async fn teardown(
         endpoint::teardown(&clients.ec2, pid),
         role_part
     );
-    let mut notes = Vec::new();
-    let mut errors = Vec::new();
-    match (job_done, job_names) {
-        (Ok(Some(done)), Some((job_name, model_name))) => {
-            notes.extend(job_notes(done, job_name, model_name, after_failure));
+    let outcomes = Outcomes {
+        job: job_done,
+        bucket: bucket_done,
+        endpoints,
+        role: role_done,
+    };
+    outcomes.summary(pid, &names, bucket, after_failure)
+}
+
+/// What each part's teardown came to.
+struct Outcomes {
+    job: Result<Option<job::JobTeardown>, PartError>,
+    bucket: Result<bool, PartError>,
+    endpoints: Result<Vec<String>, PartError>,
+    role: Result<Removal, PartError>,
+}
+
+impl Outcomes {
+    /// The Reason, or the first error (every part was attempted anyway).
+    fn summary(
+        self,
+        pid: &str,
+        names: &SetupNames,
+        bucket: &str,
+        after_failure: bool,
+    ) -> Result<String, PartError> {
+        let mut notes = Vec::new();
+        let mut errors = Vec::new();
+        let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
+        match (self.job, job_names) {
+            (Ok(Some(done)), Some((job_name, model_name))) => {
+                notes.extend(job_notes(done, job_name, model_name, after_failure));
+            }
+            (Err(e), _) => errors.push(e),
+            _ => {}
         }
-        (Err(e), _) => errors.push(e),
-        _ => {}
-    }
-    match bucket_done {
-        Ok(true) => notes.push(format!("statement removed from the policy of {bucket}")),
-        Ok(false) => {}
-        Err(e) => errors.push(e),
-    }
-    match endpoints {
-        Ok(ids) if !ids.is_empty() => notes.push(format!("endpoint {} deleted", ids.join(", "))),
-        Ok(_) => {}
-        Err(e) => errors.push(e),
-    }
-    match role_done {
-        Ok(r) => notes.push(r.describe(&format!("role {}", names.role_name), "deleted")),
-        Err(e) => errors.push(e),
-    }
-    match errors.into_iter().next() {
-        Some(e) => Err(e),
-        None => Ok(format!("setup {pid} deleted: {}", notes.join("; "))),
+        match self.bucket {
+            Ok(true) => notes.push(format!("statement removed from the policy of {bucket}")),
+            Ok(false) => {}
+            Err(e) => errors.push(e),
+        }
+        match self.endpoints {
+            Ok(ids) if !ids.is_empty() => {
+                notes.push(format!("endpoint {} deleted", ids.join(", ")))
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+        match self.role {
+            Ok(r) => notes.push(r.describe(&format!("role {}", names.role_name), "deleted")),
+            Err(e) => errors.push(e),
+        }
+        match errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(format!("setup {pid} deleted: {}", notes.join("; "))),
+        }
     }
 }
 

@@ -30,6 +30,7 @@ impl fmt::Display for PropertyError {
 pub struct ValidationErrors(pub Vec<PropertyError>);
 
 impl ValidationErrors {
+    /// Records one problem.
     pub fn push(
         &mut self,
         property: impl Into<String>,
@@ -43,6 +44,7 @@ impl ValidationErrors {
         });
     }
 
+    /// Whether no problem was found.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -79,7 +81,7 @@ impl std::error::Error for ValidationErrors {}
 
 /// Shortens a user value for quoting in an error message, so one huge value
 /// cannot crowd every other problem out of CloudFormation's Reason.
-pub fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     const MAX: usize = 80;
     if value.chars().count() <= MAX {
         format!("'{value}'")
@@ -91,6 +93,6 @@ pub fn quote(value: &str) -> String {
 
 /// `one` or `many`, by `n`: for the words of a message that agree with a
 /// count ("route table ... routes", "route tables ... route").
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 /// Prefix of the tag keys this handler reserves for itself.
-pub const TAG_NAMESPACE: &str = "bedrock-customization-setup:";
+pub(crate) const TAG_NAMESPACE: &str = "bedrock-customization-setup:";
 /// The tag every created part carries; its value is the physical id.
 pub const OWNER_TAG_KEY: &str = "bedrock-customization-setup:id";
 /// On the role: the fingerprint of what the submitted job depends on, so an
@@ -18,9 +18,13 @@ pub const ORPHAN_TAG_KEY: &str = "bedrock-customization-setup:orphan";
 /// Partition, region and account of the stack, read from its StackId.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackIdentity {
+    /// The partition (`aws`, `aws-cn`, ...).
     pub partition: String,
+    /// The region.
     pub region: String,
+    /// The account id.
     pub account: String,
+    /// The stack's name.
     pub stack_name: String,
 }
 
@@ -61,7 +65,7 @@ impl StackIdentity {
 
     /// The ARN pattern of this account's model customization jobs, used in
     /// the trust policy and the ENI conditions of seed 002.
-    pub fn job_arn_pattern(&self) -> String {
+    pub(crate) fn job_arn_pattern(&self) -> String {
         format!(
             "arn:{}:bedrock:{}:{}:model-customization-job/*",
             self.partition, self.region, self.account
@@ -163,10 +167,12 @@ pub fn derived_role_name(physical_id: &str) -> String {
     physical_id.to_string()
 }
 
+/// The job's name when `Job.JobName` is not given.
 pub fn derived_job_name(physical_id: &str) -> String {
     format!("{physical_id}-job")
 }
 
+/// The custom model's name when `Job.CustomModelName` is not given.
 pub fn derived_model_name(physical_id: &str) -> String {
     format!("{physical_id}-model")
 }
@@ -180,7 +186,7 @@ pub fn client_token(seed: &str) -> String {
 
 /// The first `bytes` bytes of the SHA-256 of `parts` (joined by NUL
 /// bytes, so that no two different lists hash alike), in lower-case hex.
-pub fn hex_digest(parts: &[&str], bytes: usize) -> String {
+pub(crate) fn hex_digest(parts: &[&str], bytes: usize) -> String {
     let mut hasher = Sha256::new();
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -210,13 +216,18 @@ pub fn bucket_statement_sid(physical_id: &str) -> String {
 /// physical id otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupNames {
+    /// The setup's physical id.
     pub physical_id: String,
+    /// The role's name.
     pub role_name: String,
+    /// The job's name, with a Job.
     pub job_name: Option<String>,
+    /// The custom model's name, with a Job.
     pub model_name: Option<String>,
 }
 
 impl super::SetupProperties {
+    /// The names of the setup's parts under `physical_id`.
     pub fn names(&self, physical_id: &str) -> SetupNames {
         SetupNames {
             physical_id: physical_id.to_string(),

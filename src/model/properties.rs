@@ -13,44 +13,63 @@ use super::reader::{Reader, json_kind};
 use super::s3uri::S3Uri;
 use super::sections;
 
+/// The IAM path of the service role when `RolePath` is not given.
 pub const DEFAULT_ROLE_PATH: &str = "/bedrock-customization/";
-pub const MAX_VALIDATION_URIS: usize = 10;
-pub const MAX_KMS_KEYS: usize = 10;
-pub const MAX_SUBNETS: usize = 16;
-pub const MAX_SECURITY_GROUPS: usize = 5;
-pub const MAX_ROUTE_TABLES: usize = 16;
+pub(crate) const MAX_VALIDATION_URIS: usize = 10;
+pub(crate) const MAX_KMS_KEYS: usize = 10;
+pub(crate) const MAX_SUBNETS: usize = 16;
+pub(crate) const MAX_SECURITY_GROUPS: usize = 5;
+pub(crate) const MAX_ROUTE_TABLES: usize = 16;
 /// IAM allows 50 tags on a role; two are ours (owner and fingerprint).
-pub const MAX_USER_TAGS: usize = 48;
-pub const MAX_HYPER_PARAMETERS: usize = 50;
+pub(crate) const MAX_USER_TAGS: usize = 48;
+pub(crate) const MAX_HYPER_PARAMETERS: usize = 50;
 
+/// The resource's properties, parsed and validated (SPEC sections 2 and 7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupProperties {
+    /// `TrainingDataUri`.
     pub training_data: S3Uri,
+    /// `ValidationDataUris`.
     pub validation_data: Vec<S3Uri>,
+    /// `OutputDataUri`.
     pub output_data: S3Uri,
+    /// `RoleName`; derived from the physical id when absent.
     pub role_name: Option<String>,
+    /// `RolePath`.
     pub role_path: String,
+    /// `PermissionsBoundaryArn`.
     pub permissions_boundary_arn: Option<String>,
+    /// `KmsKeyArns`: keys of the data.
     pub kms_key_arns: Vec<String>,
+    /// `VpcConfig`.
     pub vpc: Option<VpcConfig>,
+    /// `S3Endpoint`, with its defaults.
     pub s3_endpoint: S3EndpointConfig,
+    /// `RestrictOutputBucketToVpc`.
     pub restrict_output_bucket_to_vpc: bool,
+    /// `Job`; without it only the secure setup is made.
     pub job: Option<JobConfig>,
+    /// `Tags`: the user's tags for every part.
     pub tags: Vec<Tag>,
 }
 
+/// `VpcConfig`: where the job runs, as on the job itself (seed 002).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VpcConfig {
+    /// `SubnetIds`.
     pub subnet_ids: Vec<String>,
+    /// `SecurityGroupIds`.
     pub security_group_ids: Vec<String>,
 }
 
+/// `S3Endpoint`: the S3 gateway endpoint on the VPC's route tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3EndpointConfig {
     /// Only meaningful with a VpcConfig.
     pub create: bool,
     /// Empty: the route tables of the subnets.
     pub route_table_ids: Vec<String>,
+    /// `Policy`: which endpoint policy it carries.
     pub policy: EndpointPolicyKind,
 }
 
@@ -64,22 +83,30 @@ impl Default for S3EndpointConfig {
     }
 }
 
+/// `S3Endpoint.Policy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointPolicyKind {
+    /// Only the setup's three buckets are reachable through the endpoint.
     Restricted,
+    /// Every bucket is reachable through the endpoint.
     FullAccess,
 }
 
+/// `Job.CustomizationType`: what Bedrock does with the base model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CustomizationType {
+    /// `FINE_TUNING`.
     FineTuning,
+    /// `CONTINUED_PRE_TRAINING`.
     ContinuedPreTraining,
+    /// `DISTILLATION` (with a teacher model).
     Distillation,
 }
 
 impl CustomizationType {
-    pub const ALLOWED: &'static str = "FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION";
+    pub(crate) const ALLOWED: &'static str = "FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION";
 
+    /// The name Bedrock's API uses.
     pub fn as_str(self) -> &'static str {
         match self {
             CustomizationType::FineTuning => "FINE_TUNING",
@@ -98,17 +125,26 @@ impl CustomizationType {
     }
 }
 
+/// `Job`: the model customization job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobConfig {
+    /// `BaseModelIdentifier`.
     pub base_model_identifier: String,
+    /// `CustomModelName`; derived from the physical id when absent.
     pub custom_model_name: Option<String>,
+    /// `JobName`; derived from the physical id when absent.
     pub job_name: Option<String>,
+    /// `CustomizationType`.
     pub customization_type: CustomizationType,
+    /// `HyperParameters`, as strings.
     pub hyper_parameters: BTreeMap<String, String>,
+    /// `CustomModelKmsKeyArn`.
     pub custom_model_kms_key_arn: Option<String>,
     /// With `DISTILLATION` only (and always there).
     pub distillation: Option<Distillation>,
+    /// `StopJobOnDelete`.
     pub stop_job_on_delete: bool,
+    /// `DeleteCustomModelOnDelete`: a trained model is data, kept unless asked.
     pub delete_custom_model_on_delete: bool,
 }
 
@@ -116,14 +152,18 @@ pub struct JobConfig {
 /// `customizationConfig.distillationConfig.teacherModelConfig`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Distillation {
+    /// `Job.TeacherModelIdentifier`.
     pub teacher_model_identifier: String,
     /// Bedrock's default when absent.
     pub max_response_length_for_inference: Option<i32>,
 }
 
+/// One of the user's `Tags`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Tag {
+    /// `Key`.
     pub key: String,
+    /// `Value`.
     pub value: String,
 }
 
@@ -144,8 +184,11 @@ pub const TOP_LEVEL: &[&str] = &[
     "Job",
     "Tags",
 ];
+/// The properties `VpcConfig` accepts.
 pub const VPC_KEYS: &[&str] = &["SubnetIds", "SecurityGroupIds"];
+/// The properties `S3Endpoint` accepts.
 pub const ENDPOINT_KEYS: &[&str] = &["Create", "RouteTableIds", "Policy"];
+/// The properties `Job` accepts.
 pub const JOB_KEYS: &[&str] = &[
     "BaseModelIdentifier",
     "CustomModelName",
@@ -209,7 +252,7 @@ impl SetupProperties {
 
     /// `RolePath` must lie within the path the handler's template grants
     /// (SPEC section 7): outside it every IAM write would be denied mid-way.
-    pub fn check_role_path_within(&self, managed: &str) -> Result<(), ValidationErrors> {
+    pub(crate) fn check_role_path_within(&self, managed: &str) -> Result<(), ValidationErrors> {
         if role_path_within(&self.role_path, managed) {
             return Ok(());
         }
@@ -226,12 +269,12 @@ impl SetupProperties {
     }
 
     /// Whether an S3 gateway endpoint is part of this setup.
-    pub fn wants_endpoint(&self) -> bool {
+    pub(crate) fn wants_endpoint(&self) -> bool {
         self.vpc.is_some() && self.s3_endpoint.create
     }
 
     /// Every KMS key the role may use for data (not the custom model key).
-    pub fn data_kms_keys(&self) -> &[String] {
+    pub(crate) fn data_kms_keys(&self) -> &[String] {
         &self.kms_key_arns
     }
 

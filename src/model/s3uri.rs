@@ -5,6 +5,7 @@ use std::fmt;
 /// An S3 location as Bedrock takes it: a bucket and an optional key or prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct S3Uri {
+    /// The bucket.
     pub bucket: String,
     /// The part after the bucket, without the leading `/`; empty for the
     /// whole bucket.
@@ -12,7 +13,7 @@ pub struct S3Uri {
 }
 
 /// Bedrock's limit on a data location.
-pub const MAX_S3_URI_LEN: usize = 1024;
+pub(crate) const MAX_S3_URI_LEN: usize = 1024;
 
 impl S3Uri {
     /// Parses and checks an S3 URI; the error says what is wrong with it.
@@ -57,13 +58,13 @@ impl S3Uri {
     }
 
     /// ARN of the bucket itself (for s3:ListBucket).
-    pub fn bucket_arn(&self, partition: &str) -> String {
+    pub(crate) fn bucket_arn(&self, partition: &str) -> String {
         format!("arn:{partition}:s3:::{}", self.bucket)
     }
 
     /// ARNs of the objects this location covers: the object named by the key
     /// and everything below it as a folder; the whole bucket when no key.
-    pub fn object_arns(&self, partition: &str) -> Vec<String> {
+    pub(crate) fn object_arns(&self, partition: &str) -> Vec<String> {
         let base = self.bucket_arn(partition);
         if self.key.is_empty() {
             vec![format!("{base}/*")]
@@ -79,7 +80,7 @@ impl S3Uri {
 
     /// Values for the `s3:prefix` condition on ListBucket; `None` when the
     /// whole bucket is meant and no condition applies.
-    pub fn list_prefixes(&self) -> Option<Vec<String>> {
+    pub(crate) fn list_prefixes(&self) -> Option<Vec<String>> {
         if self.key.is_empty() {
             None
         } else if self.key.ends_with('/') {

@@ -17,7 +17,7 @@ impl TagSet {
     }
 
     /// Tags read from a service, whatever its tag type.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub(crate) fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         TagSet(
             pairs
                 .into_iter()
@@ -50,7 +50,7 @@ impl TagSet {
     /// Keys a part carries now (`current`) that this desired set no longer
     /// has. `aws:` keys belong to AWS; the orphan marker is cleared only once
     /// its orphan is gone.
-    pub fn stale_keys<'a>(&self, current: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    pub(crate) fn stale_keys<'a>(&self, current: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         current
             .into_iter()
             .filter(|k| !k.starts_with("aws:") && *k != ORPHAN_TAG_KEY && !self.0.contains_key(*k))

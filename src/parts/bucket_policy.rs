@@ -17,8 +17,12 @@ use crate::policy::bucket::{
 
 const ATTEMPTS: u32 = 6;
 
+/// A bucket's policy as read: `None` when it has none.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadPolicy(pub(crate) Option<String>);
+
 /// The bucket's policy, `None` when it has none.
-pub async fn read(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
+pub(crate) async fn read(s3: &Client, bucket: &str) -> Result<Option<String>, PartError> {
     read_policy(s3, bucket, false).await
 }
 
@@ -101,18 +105,18 @@ async fn write(s3: &Client, bucket: &str, policy: Option<String>) -> Result<(), 
 
 /// Puts `statement` (identified by its Sid) into the bucket's policy,
 /// keeping every other statement.
-pub async fn ensure_statement(
+pub(crate) async fn ensure_statement(
     s3: &Client,
     bucket: &str,
     statement: &Value,
     // The policy as the observe phase read it, saving the first read.
-    observed: Option<Option<String>>,
+    observed: Option<ReadPolicy>,
 ) -> Result<(), PartError> {
     let sid = statement
         .get("Sid")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let mut observed = observed;
+    let mut observed = observed.map(|ReadPolicy(p)| p);
     for attempt in 1..=ATTEMPTS {
         let started = Instant::now();
         let existing = match observed.take() {
@@ -147,7 +151,7 @@ pub async fn ensure_statement(
 
 /// Removes our statement; deletes the policy only when nothing else is left.
 /// Returns whether a statement was removed.
-pub async fn remove_statement_by_sid(
+pub(crate) async fn remove_statement_by_sid(
     s3: &Client,
     bucket: &str,
     sid: &str,

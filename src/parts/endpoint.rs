@@ -12,7 +12,7 @@ use crate::model::error::plural;
 use crate::model::{OWNER_TAG_KEY, TagSet};
 
 #[derive(Debug, Clone)]
-pub struct DesiredEndpoint {
+pub(crate) struct DesiredEndpoint {
     pub physical_id: String,
     pub vpc_id: String,
     pub service_name: String,
@@ -28,7 +28,7 @@ pub struct DesiredEndpoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnsuredEndpoint {
+pub(crate) struct EnsuredEndpoint {
     pub id: String,
     pub created: bool,
     /// The setup the endpoint was taken from, when it was handed over.
@@ -58,12 +58,12 @@ fn is_gone(e: &VpcEndpoint) -> bool {
 /// in the region (all VPCs), narrowed later by `resolve`. Both are read at
 /// once, in the first round trip, before the VPC id is known.
 #[derive(Debug, Clone, Default)]
-pub struct S3Gateways {
+pub(crate) struct S3Gateways {
     pub service_name: String,
     pub endpoints: Vec<VpcEndpoint>,
 }
 
-pub async fn s3_gateways(ec2: &Client) -> Result<S3Gateways, PartError> {
+pub(crate) async fn s3_gateways(ec2: &Client) -> Result<S3Gateways, PartError> {
     let catalogue = async {
         ec2.describe_vpc_endpoint_services()
             .filters(ec2_filter("service-type", ["Gateway".to_string()]))
@@ -112,7 +112,10 @@ pub fn s3_gateway_service<'a>(names: impl IntoIterator<Item = &'a str>) -> Optio
 }
 
 /// Our endpoints, wherever they are.
-pub async fn find_ours(ec2: &Client, physical_id: &str) -> Result<Vec<VpcEndpoint>, PartError> {
+pub(crate) async fn find_ours(
+    ec2: &Client,
+    physical_id: &str,
+) -> Result<Vec<VpcEndpoint>, PartError> {
     let out = ec2
         .describe_vpc_endpoints()
         .filters(ec2_filter(
@@ -139,7 +142,7 @@ fn ec2_tags(tags: &TagSet) -> Vec<Ec2Tag> {
 /// What `apply` will do: bring an existing endpoint (ours, or one taken
 /// over) to the desired state, or create one.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     existing: Option<VpcEndpoint>,
     taken_from: Option<String>,
 }
@@ -147,7 +150,10 @@ pub struct Resolved {
 /// Decides, from the region's S3 gateway endpoints, which one is ours (or
 /// ours to take over), and fails naming it when another S3 gateway endpoint
 /// already serves one of the route tables. Changes nothing.
-pub fn resolve(gateways: &[VpcEndpoint], want: &DesiredEndpoint) -> Result<Resolved, PartError> {
+pub(crate) fn resolve(
+    gateways: &[VpcEndpoint],
+    want: &DesiredEndpoint,
+) -> Result<Resolved, PartError> {
     let in_vpc: Vec<&VpcEndpoint> = gateways
         .iter()
         .filter(|e| e.vpc_id() == Some(want.vpc_id.as_str()))
@@ -205,7 +211,7 @@ pub fn resolve(gateways: &[VpcEndpoint], want: &DesiredEndpoint) -> Result<Resol
 
 /// Creates the endpoint, or brings the resolved one to the desired route
 /// tables, policy and tags.
-pub async fn apply(
+pub(crate) async fn apply(
     ec2: &Client,
     want: &DesiredEndpoint,
     resolved: Resolved,
@@ -314,7 +320,7 @@ async fn reconcile(
 }
 
 /// Deletes every endpoint that carries our id; returns their ids.
-pub async fn teardown(ec2: &Client, physical_id: &str) -> Result<Vec<String>, PartError> {
+pub(crate) async fn teardown(ec2: &Client, physical_id: &str) -> Result<Vec<String>, PartError> {
     let ids: Vec<String> = find_ours(ec2, physical_id)
         .await?
         .iter()

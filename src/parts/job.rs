@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_sdk_bedrock::Client;
 use aws_sdk_bedrock::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::operation::create_model_customization_job::CreateModelCustomizationJobError;
+use aws_sdk_bedrock::operation::create_model_customization_job::builders::CreateModelCustomizationJobFluentBuilder;
 use aws_sdk_bedrock::types::{
     CustomizationConfig, CustomizationType as SdkCustomizationType, DistillationConfig,
     OutputDataConfig, Tag as BedrockTag, TeacherModelConfig, TrainingDataConfig,
@@ -21,7 +22,7 @@ use crate::model::{CustomizationType, Distillation, TagSet, VpcConfig};
 /// The job as it will be submitted (the role it runs as is given to
 /// `apply`, once the role exists).
 #[derive(Debug, Clone)]
-pub struct DesiredJob {
+pub(crate) struct DesiredJob {
     pub physical_id: String,
     pub job_name: String,
     pub model_name: String,
@@ -40,7 +41,7 @@ pub struct DesiredJob {
 
 /// The job once submitted or adopted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnsuredJob {
+pub(crate) struct EnsuredJob {
     pub arn: String,
     pub created: bool,
 }
@@ -49,7 +50,9 @@ pub struct EnsuredJob {
 /// that was just created cannot be assumed everywhere at once.
 #[derive(Debug, Clone, Copy)]
 pub struct AssumeRoleRetry {
+    /// How long to keep retrying.
     pub total: Duration,
+    /// How long to wait between attempts.
     pub interval: Duration,
 }
 
@@ -146,14 +149,14 @@ async fn retag(
 
 /// What exists under the job's and the model's names, with their tags.
 #[derive(Debug, Clone, Default)]
-pub struct JobObservation {
+pub(crate) struct JobObservation {
     job: Option<(FoundJob, TagSet)>,
     model: Option<(String, TagSet)>,
 }
 
 impl JobObservation {
     /// The job's ARN, when a job of ours exists under the name.
-    pub fn our_job_arn(&self, physical_id: &str) -> Option<&str> {
+    pub(crate) fn our_job_arn(&self, physical_id: &str) -> Option<&str> {
         self.job
             .as_ref()
             .filter(|(_, tags)| tags.owner() == Some(physical_id))
@@ -162,7 +165,7 @@ impl JobObservation {
 }
 
 /// Reads the job and the model by name. Changes nothing.
-pub async fn observe(
+pub(crate) async fn observe(
     bedrock: &Client,
     job_name: &str,
     model_name: &str,
@@ -192,7 +195,7 @@ pub async fn observe(
 
 /// Fails, naming it, when the job's or the model's name is taken by one
 /// that is not ours.
-pub fn check(obs: &JobObservation, want: &DesiredJob) -> Result<(), PartError> {
+pub(crate) fn check(obs: &JobObservation, want: &DesiredJob) -> Result<(), PartError> {
     match (&obs.job, &obs.model) {
         (Some((_, tags)), _) if tags.owner() != Some(want.physical_id.as_str()) => {
             Err(PartError::not_ours(
@@ -214,7 +217,7 @@ pub fn check(obs: &JobObservation, want: &DesiredJob) -> Result<(), PartError> {
 /// Submits the job to run as `role_arn`, or brings ours (already
 /// submitted: a repeated Create or an in-place update) and its model to the
 /// desired tags.
-pub async fn apply(
+pub(crate) async fn apply(
     bedrock: &Client,
     want: &DesiredJob,
     role_arn: &str,
@@ -300,7 +303,7 @@ async fn submit(
 ) -> Result<String, SdkError<CreateModelCustomizationJobError>> {
     let built = |e: BuildError| SdkError::construction_failure(e);
     let tags = bedrock_tags(&want.tags).map_err(built)?;
-    let mut req = bedrock
+    let req = bedrock
         .create_model_customization_job()
         .job_name(&want.job_name)
         .custom_model_name(&want.model_name)
@@ -322,18 +325,27 @@ async fn submit(
         )
         .set_job_tags(Some(tags.clone()))
         .set_custom_model_tags(Some(tags));
+    let req = with_options(req, want).map_err(built)?;
+    let out = req.send().await?;
+    Ok(out.job_arn().to_string())
+}
+
+/// The request's optional parts: validation data, the model key, the
+/// distillation teacher and the VPC.
+fn with_options(
+    mut req: CreateModelCustomizationJobFluentBuilder,
+    want: &DesiredJob,
+) -> Result<CreateModelCustomizationJobFluentBuilder, BuildError> {
     if !want.validation_uris.is_empty() {
         let validators = want
             .validation_uris
             .iter()
             .map(|u| Validator::builder().s3_uri(u).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(built)?;
+            .collect::<Result<Vec<_>, _>>()?;
         req = req.validation_data_config(
             ValidationDataConfig::builder()
                 .set_validators(Some(validators))
-                .build()
-                .map_err(built)?,
+                .build()?,
         );
     }
     if let Some(k) = &want.model_kms_key {
@@ -343,8 +355,7 @@ async fn submit(
         let teacher = TeacherModelConfig::builder()
             .teacher_model_identifier(&d.teacher_model_identifier)
             .set_max_response_length_for_inference(d.max_response_length_for_inference)
-            .build()
-            .map_err(built)?;
+            .build()?;
         req = req.customization_config(CustomizationConfig::DistillationConfig(
             DistillationConfig::builder()
                 .teacher_model_config(teacher)
@@ -356,17 +367,15 @@ async fn submit(
             SdkVpcConfig::builder()
                 .set_subnet_ids(Some(v.subnet_ids.clone()))
                 .set_security_group_ids(Some(v.security_group_ids.clone()))
-                .build()
-                .map_err(built)?,
+                .build()?,
         );
     }
-    let out = req.send().await?;
-    Ok(out.job_arn().to_string())
+    Ok(req)
 }
 
 /// What a teardown did to the job and to the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobTeardown {
+pub(crate) struct JobTeardown {
     /// `Done`: stopped; `Kept`: finished already, or left running.
     pub job: Removal,
     /// `Done`: deleted; `Kept`: the flags keep it.
@@ -375,7 +384,7 @@ pub struct JobTeardown {
 
 /// Stops our job if it runs and `stop_job`, and deletes our model if
 /// `delete_model`; what is not ours is left alone.
-pub async fn teardown(
+pub(crate) async fn teardown(
     bedrock: &Client,
     physical_id: &str,
     (job_name, model_name): (&str, &str),

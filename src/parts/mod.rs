@@ -2,12 +2,15 @@
 //! what exists (by name and by our owner tag) before it changes anything, so
 //! running it twice does no harm; a part without our tag is never changed.
 
-pub mod bucket_policy;
-pub mod endpoint;
-pub mod job;
-pub mod network;
-pub mod preflight;
-pub mod role;
+pub(crate) mod bucket_policy;
+pub(crate) mod endpoint;
+pub(crate) mod job;
+pub(crate) mod network;
+pub(crate) mod preflight;
+pub(crate) mod role;
+
+pub use endpoint::s3_gateway_service;
+pub use job::AssumeRoleRetry;
 
 use std::error::Error as StdError;
 
@@ -20,9 +23,13 @@ use crate::model::{OWNER_TAG_KEY, PropertyError};
 /// The service clients, built once per process.
 #[derive(Clone, Debug)]
 pub struct Clients {
+    /// IAM: the service role.
     pub iam: aws_sdk_iam::Client,
+    /// EC2: the VPC lookups and the endpoint.
     pub ec2: aws_sdk_ec2::Client,
+    /// S3: the output bucket's policy and the data checks.
     pub s3: aws_sdk_s3::Client,
+    /// Bedrock: the job and the model.
     pub bedrock: aws_sdk_bedrock::Client,
     /// Pre-flight checks of the keys only (DescribeKey).
     pub kms: aws_sdk_kms::Client,
@@ -31,7 +38,7 @@ pub struct Clients {
 /// What went wrong in an AWS part, shaped so that callers act on the kind,
 /// never on the text.
 #[derive(Debug, Error)]
-pub enum PartError {
+pub(crate) enum PartError {
     /// A part with our name exists but carries another owner (or none).
     #[error("{what} already exists and is not owned by this resource{owner}; {advice}")]
     NotOurs {
@@ -76,7 +83,7 @@ fn listed(errors: &[PropertyError]) -> String {
 
 impl PartError {
     /// An input AWS showed to be wrong, as a validation error would name it.
-    pub fn input(
+    pub(crate) fn input(
         property: impl Into<String>,
         problem: impl Into<String>,
         allowed: impl Into<String>,
@@ -89,7 +96,7 @@ impl PartError {
     }
 
     /// A request the SDK could not build (a value outside its constraints).
-    pub fn unbuildable(operation: &'static str, err: impl std::fmt::Display) -> Self {
+    pub(crate) fn unbuildable(operation: &'static str, err: impl std::fmt::Display) -> Self {
         PartError::Aws {
             operation,
             message: format!("the request could not be built: {err}"),
@@ -97,16 +104,8 @@ impl PartError {
         }
     }
 
-    /// The service's error code, when an AWS call failed with one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            PartError::Aws { code, .. } => code.as_deref(),
-            _ => None,
-        }
-    }
-
     /// A part under our name that is not ours.
-    pub fn not_ours(
+    pub(crate) fn not_ours(
         what: impl Into<String>,
         owner: Option<&str>,
         advice: impl Into<String>,
@@ -124,7 +123,7 @@ impl PartError {
 /// What a teardown did to one part; each part's note in the Reason is worded
 /// from it (`lifecycle`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
+pub(crate) enum Removal {
     /// Removed (a job: stopped).
     Done,
     /// Nothing under the name.
@@ -161,7 +160,7 @@ pub(crate) fn owner_in<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -
 }
 
 /// Turns an SDK error into ours, keeping the service's code and message.
-pub fn aws_error<E>(operation: &'static str, err: SdkError<E>) -> PartError
+pub(crate) fn aws_error<E>(operation: &'static str, err: SdkError<E>) -> PartError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
@@ -169,7 +168,7 @@ where
     let message = match (err.code(), err.message()) {
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c.to_string(),
-        _ => DisplayErrorContext(&err).to_string(),
+        _ => DisplayErrorContext(err).to_string(),
     };
     PartError::Aws {
         operation,

@@ -12,7 +12,7 @@ use crate::model::VpcConfig;
 use crate::model::error::plural;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VpcFacts {
+pub(crate) struct VpcFacts {
     pub vpc_id: String,
     /// The route tables serving the subnets (each subnet's own, or the
     /// VPC's main table where it has none), sorted.
@@ -21,7 +21,7 @@ pub struct VpcFacts {
 
 /// Looks up the one VPC the subnets and security groups share, and the
 /// route tables serving the subnets, in one round trip.
-pub async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError> {
+pub(crate) async fn lookup(ec2: &Client, vpc: &VpcConfig) -> Result<VpcFacts, PartError> {
     let subnets = async {
         ec2.describe_subnets()
             .set_subnet_ids(Some(vpc.subnet_ids.clone()))

@@ -16,7 +16,7 @@ use crate::model::{CustomizationType, PropertyError, S3Uri, SetupProperties, Sta
 
 /// What the checks found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Findings {
+pub(crate) struct Findings {
     /// Provably wrong: the setup must not be made.
     pub failures: Vec<PropertyError>,
     /// Could not be checked (the user's own policies deny the read).
@@ -25,7 +25,7 @@ pub struct Findings {
 
 impl Findings {
     /// The failures as one error, in the form of a validation error.
-    pub fn into_result(self) -> Result<Vec<String>, PartError> {
+    pub(crate) fn into_result(self) -> Result<Vec<String>, PartError> {
         if self.failures.is_empty() {
             Ok(self.warnings)
         } else {
@@ -50,7 +50,7 @@ fn fails(property: &str, problem: String, allowed: impl Into<String>) -> Verdict
 }
 
 /// Runs every check at once.
-pub async fn check(
+pub(crate) async fn check(
     clients: &Clients,
     stack: &StackIdentity,
     props: &SetupProperties,
@@ -144,7 +144,7 @@ async fn data_exists(clients: &Clients, property: &str, uri: &S3Uri) -> Result<V
 
 /// The region a bucket's `LocationConstraint` names (S3 answers none for
 /// us-east-1, and the legacy `EU` for eu-west-1).
-pub fn bucket_region(location_constraint: Option<&str>) -> &str {
+pub(crate) fn bucket_region(location_constraint: Option<&str>) -> &str {
     match location_constraint {
         None | Some("") => "us-east-1",
         Some("EU") => "eu-west-1",
@@ -187,13 +187,13 @@ async fn output_bucket_region(
 
 /// Whether a base model identifier names a custom model (an ARN of one, or
 /// a bare custom model name: foundation model ids are `provider.model`).
-pub fn is_custom_model(identifier: &str) -> bool {
+pub(crate) fn is_custom_model(identifier: &str) -> bool {
     identifier.contains(":custom-model/")
         || !(identifier.contains('.') || identifier.starts_with("arn:"))
 }
 
 /// Whether the customizations a foundation model lists include `kind`.
-pub fn supports(customizations: &[&str], kind: CustomizationType) -> bool {
+pub(crate) fn supports(customizations: &[&str], kind: CustomizationType) -> bool {
     customizations.iter().any(|c| *c == kind.as_str())
 }
 

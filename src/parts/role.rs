@@ -10,7 +10,7 @@ use crate::model::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, TagSet};
 
 /// What the role should be.
 #[derive(Debug, Clone)]
-pub struct DesiredRole {
+pub(crate) struct DesiredRole {
     pub name: String,
     pub path: String,
     pub physical_id: String,
@@ -23,7 +23,7 @@ pub struct DesiredRole {
 
 impl DesiredRole {
     /// The setup's tags, plus the fingerprint of what its job depends on.
-    pub fn tags_with_fingerprint(
+    pub(crate) fn tags_with_fingerprint(
         user: &[crate::model::Tag],
         physical_id: &str,
         fingerprint: &str,
@@ -33,7 +33,7 @@ impl DesiredRole {
 }
 
 #[derive(Debug, Clone)]
-pub struct EnsuredRole {
+pub(crate) struct EnsuredRole {
     pub name: String,
     pub arn: String,
     pub created: bool,
@@ -51,7 +51,7 @@ fn owner(role: &Role) -> Option<&str> {
 }
 
 /// The role, when it exists.
-pub async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
+pub(crate) async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
     let found = unless_not_found(
         "iam:GetRole",
         iam.get_role().role_name(name).send(),
@@ -62,19 +62,19 @@ pub async fn find(iam: &Client, name: &str) -> Result<Option<Role>, PartError> {
 }
 
 /// Whether the role carries `physical_id` as its owner.
-pub fn is_ours(role: &Role, physical_id: &str) -> bool {
+pub(crate) fn is_ours(role: &Role, physical_id: &str) -> bool {
     owner(role) == Some(physical_id)
 }
 
 /// The physical id of a failed replacement left behind, marked on the role.
-pub fn orphan_of(role: &Role) -> Option<&str> {
+pub(crate) fn orphan_of(role: &Role) -> Option<&str> {
     tag_value(role, ORPHAN_TAG_KEY)
 }
 
 /// Marks (or, with `None`, unmarks) a failed replacement's leftovers on the
 /// role of the setup that stays.
 /// The role is left alone unless it carries `owner` as its owner tag.
-pub async fn mark_orphan(
+pub(crate) async fn mark_orphan(
     iam: &Client,
     role_name: &str,
     owner: &str,
@@ -107,7 +107,7 @@ pub async fn mark_orphan(
 }
 
 /// The replacement fingerprint on the setup's role, when the role is ours.
-pub fn deployed_fingerprint<'r>(role: &'r Role, physical_id: &str) -> Option<&'r str> {
+pub(crate) fn deployed_fingerprint<'r>(role: &'r Role, physical_id: &str) -> Option<&'r str> {
     is_ours(role, physical_id)
         .then(|| tag_value(role, FINGERPRINT_TAG_KEY))
         .flatten()
@@ -126,7 +126,7 @@ fn iam_tag(key: &str, value: &str) -> Result<IamTag, PartError> {
 }
 
 /// Fails, naming the role, when a role of that name exists without our tag.
-pub fn check_owner(existing: Option<&Role>, want: &DesiredRole) -> Result<(), PartError> {
+pub(crate) fn check_owner(existing: Option<&Role>, want: &DesiredRole) -> Result<(), PartError> {
     let Some(role) = existing else { return Ok(()) };
     let owner = owner(role);
     if owner == Some(want.physical_id.as_str()) {
@@ -142,7 +142,7 @@ pub fn check_owner(existing: Option<&Role>, want: &DesiredRole) -> Result<(), Pa
 
 /// Creates the role, or brings `existing` (ours, see `check_owner`) to the
 /// desired state.
-pub async fn apply(
+pub(crate) async fn apply(
     iam: &Client,
     want: &DesiredRole,
     existing: Option<Role>,
@@ -303,7 +303,7 @@ async fn delete_inline_policy(iam: &Client, role: &str, policy: &str) -> Result<
 /// A role of ours outside `managed_path` (the handler's template no longer
 /// grants its path) cannot be changed: that is an error saying what to do,
 /// raised before any call IAM would deny.
-pub async fn teardown(
+pub(crate) async fn teardown(
     iam: &Client,
     name: &str,
     physical_id: &str,
@@ -328,6 +328,22 @@ pub async fn teardown(
             ),
         ));
     }
+    detach_all_policies(iam, name).await?;
+    let deleted = unless_not_found(
+        "iam:DeleteRole",
+        iam.delete_role().role_name(name).send(),
+        |e| e.is_no_such_entity_exception(),
+    )
+    .await?;
+    Ok(match deleted {
+        Some(_) => Removal::Done,
+        None => Removal::NotFound,
+    })
+}
+
+/// Deletes the role's inline policies and detaches its managed ones, which
+/// IAM requires before the role itself can go.
+async fn detach_all_policies(iam: &Client, name: &str) -> Result<(), PartError> {
     let inline = async {
         iam.list_role_policies()
             .role_name(name)
@@ -363,14 +379,5 @@ pub async fn teardown(
                 .map_err(|e| aws_error("iam:DetachRolePolicy", e))
         });
     tokio::try_join!(try_join_all(deletes), try_join_all(detaches))?;
-    let deleted = unless_not_found(
-        "iam:DeleteRole",
-        iam.delete_role().role_name(name).send(),
-        |e| e.is_no_such_entity_exception(),
-    )
-    .await?;
-    Ok(match deleted {
-        Some(_) => Removal::Done,
-        None => Removal::NotFound,
-    })
+    Ok(())
 }

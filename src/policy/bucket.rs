@@ -22,10 +22,13 @@ pub fn output_bucket_statement(sid: &str, partition: &str, bucket: &str, vpc_id:
     })
 }
 
+/// Why the owner's bucket policy cannot take or give up our statement.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum BucketPolicyError {
+    /// The policy is not a JSON object.
     #[error("the bucket's existing policy is not a JSON object: {0}")]
     NotAnObject(String),
+    /// The policy's Statement is neither a list nor an object.
     #[error("the bucket's existing policy has a Statement that is neither a list nor an object")]
     BadStatement,
 }
@@ -90,6 +93,7 @@ pub enum AfterRemoval {
     Empty,
 }
 
+/// Removes our statement (by Sid), keeping everything else as it was.
 pub fn remove_statement(existing: &str, sid: &str) -> Result<AfterRemoval, BucketPolicyError> {
     let mut policy = parse(existing)?;
     let statements = match policy.remove("Statement") {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::{document, unique};
 use crate::model::{EndpointPolicyKind, SetupProperties};
 
+/// The S3 gateway endpoint's policy (seed 002): the three buckets only, or full access.
 pub fn endpoint_policy(props: &SetupProperties, partition: &str) -> Value {
     match props.s3_endpoint.policy {
         EndpointPolicyKind::FullAccess => document(vec![json!({

@@ -10,16 +10,15 @@ pub mod vpc_access;
 
 use serde_json::{Value, json};
 
-pub const VERSION: &str = "2012-10-17";
+pub(crate) const VERSION: &str = "2012-10-17";
 
 /// Names of the role's inline policies.
-pub const S3_ACCESS_POLICY: &str = "BedrockCustomizationS3Access";
-pub const KMS_POLICY: &str = "BedrockCustomizationKmsAccess";
-pub const VPC_POLICY: &str = "BedrockCustomizationVpcAccess";
-pub const ALL_INLINE_POLICIES: [&str; 3] = [S3_ACCESS_POLICY, KMS_POLICY, VPC_POLICY];
+pub(crate) const S3_ACCESS_POLICY: &str = "BedrockCustomizationS3Access";
+pub(crate) const KMS_POLICY: &str = "BedrockCustomizationKmsAccess";
+pub(crate) const VPC_POLICY: &str = "BedrockCustomizationVpcAccess";
 
 pub(crate) fn document(statements: Vec<Value>) -> Value {
-    json!({ "Version": VERSION, "Statement": statements })
+    json!({ "Version": VERSION, "Statement": Value::Array(statements) })
 }
 
 /// Unique values in first-seen order, so documents are stable and free of

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::model::StackIdentity;
 
+/// The service role's trust policy (seed 000): Bedrock only, for this account's jobs.
 pub fn trust_policy(stack: &StackIdentity) -> Value {
     super::document(vec![json!({
         "Effect": "Allow",

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::document;
 use crate::model::{StackIdentity, VpcConfig};
 
+/// The service role's VPC policy (seed 002): the ENI permissions a job in the VPC needs.
 pub fn vpc_access_policy(stack: &StackIdentity, vpc: &VpcConfig) -> Value {
     let ec2 = |kind: &str, id: &str| {
         format!(

@@ -1,13 +1,13 @@
 use bedrock_setup::model::{SetupProperties, StackIdentity, ValidationErrors};
 use serde_json::{Value, json};
 
-pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-stack/1f2e3d4c-aaaa-bbbb-cccc-000000000001";
+pub(crate) const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-stack/1f2e3d4c-aaaa-bbbb-cccc-000000000001";
 
-pub fn stack() -> StackIdentity {
+pub(crate) fn stack() -> StackIdentity {
     StackIdentity::from_stack_id(STACK_ID).expect("stack id")
 }
 
-pub fn minimal() -> Value {
+pub(crate) fn minimal() -> Value {
     json!({
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:setup",
         "TrainingDataUri": "s3://training-bucket/train.jsonl",
@@ -15,7 +15,7 @@ pub fn minimal() -> Value {
     })
 }
 
-pub fn full() -> Value {
+pub(crate) fn full() -> Value {
     json!({
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:setup",
         "TrainingDataUri": "s3://training-bucket/train/data.jsonl",
@@ -42,11 +42,11 @@ pub fn full() -> Value {
     })
 }
 
-pub fn parse(v: &Value) -> Result<SetupProperties, ValidationErrors> {
+pub(crate) fn parse(v: &Value) -> Result<SetupProperties, ValidationErrors> {
     SetupProperties::parse(v, &stack())
 }
 
-pub fn parse_ok(v: &Value) -> SetupProperties {
+pub(crate) fn parse_ok(v: &Value) -> SetupProperties {
     match parse(v) {
         Ok(p) => p,
         Err(e) => panic!("expected valid properties, got: {e}"),
@@ -54,11 +54,11 @@ pub fn parse_ok(v: &Value) -> SetupProperties {
 }
 
 /// Parses, expects failure, and returns the errors.
-pub fn parse_err(v: &Value) -> ValidationErrors {
+pub(crate) fn parse_err(v: &Value) -> ValidationErrors {
     match parse(v) {
         Ok(p) => panic!("expected a validation error, got {p:?}"),
         Err(e) => e,
     }
 }
 
-pub use crate::json_paths::{with, without};
+pub(crate) use crate::json_paths::{with, without};

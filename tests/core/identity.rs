@@ -52,7 +52,7 @@ fn partitions_regions_and_accounts_from_the_stack_id() {
 
 #[test]
 fn the_s3_gateway_is_taken_from_the_regions_catalogue() {
-    use bedrock_setup::parts::endpoint::s3_gateway_service;
+    use bedrock_setup::parts::s3_gateway_service;
     // What DescribeVpcEndpointServices lists as Gateway services: the S3 one
     // is taken whatever its prefix, never derived from the partition.
     assert_eq!(

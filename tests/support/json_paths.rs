@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 /// `v` with `path` (dot-separated) set to `value`.
-pub fn with(mut v: Value, path: &str, value: Value) -> Value {
+pub(crate) fn with(mut v: Value, path: &str, value: Value) -> Value {
     let parts: Vec<&str> = path.split('.').collect();
     let mut cur = &mut v;
     for p in &parts[..parts.len() - 1] {
@@ -16,7 +16,7 @@ pub fn with(mut v: Value, path: &str, value: Value) -> Value {
 }
 
 /// `v` without `path`.
-pub fn without(mut v: Value, path: &str) -> Value {
+pub(crate) fn without(mut v: Value, path: &str) -> Value {
     let parts: Vec<&str> = path.split('.').collect();
     let mut cur = &mut v;
     for p in &parts[..parts.len() - 1] {

@@ -1,7 +1,8 @@
 //! The test bed: the emulator (moto behind our wrapper) on a free loopback
 //! port, clients that do not share the handler's code paths, and a VPC with
 //! subnets and buckets to run the handler against.
-#![allow(dead_code)]
+// Shared by every test crate, each of which uses a part of it.
+#![allow(dead_code, unreachable_pub)]
 
 pub mod json_paths;
 pub mod lambda;
@@ -456,7 +457,7 @@ pub fn delete(request_id: &str, physical_id: &str, properties: Value) -> Request
 /// Short IAM-propagation retries so that failure paths finish quickly.
 pub fn fast_settings() -> bedrock_setup::lifecycle::Settings {
     bedrock_setup::lifecycle::Settings {
-        assume_role_retry: bedrock_setup::parts::job::AssumeRoleRetry {
+        assume_role_retry: bedrock_setup::parts::AssumeRoleRetry {
             total: Duration::from_secs(3),
             interval: Duration::from_millis(200),
         },

@@ -20,6 +20,35 @@ from localstack import (DEPLOYMENT, clients, function_env, inventory, prepare, s
                         start_emulator, violations)
 
 
+def training_ends(c, local, ids, port, job_name):
+    """The job completes: Bedrock's state-change event (events/job-state-change.json)
+    reaches the function, which signals the stack's WaitConditionHandle."""
+    emulator_job_status(c, job_name, "Completed")
+    event = sample_event("job-state-change.json", ids, port)
+    event["detail"]["jobName"] = job_name
+    local.events.put((event["id"], event, int((time.time() + 300) * 1000)))
+    local.reported.get(timeout=30)
+    try:
+        signal = local.signals.get(timeout=10)
+    except Exception:
+        print("== the job completed, but no completion signal arrived\n")
+        return None
+    print(f"== the job completed; Bedrock's event -> completion signal sent to the WaitConditionHandle "
+          f"(Content-Type: {signal['content_type']!r}):")
+    print("   " + json.dumps(signal["body"], indent=2).replace("\n", "\n   ") + "\n")
+    return signal
+
+
+def emulator_job_status(c, job_name, status):
+    """moto leaves jobs InProgress; the emulator's control call ends one."""
+    import urllib.request
+    endpoint = c["bedrock"].meta.endpoint_url
+    body = json.dumps({"account": "123456789012", "region": "us-east-1", "job_name": job_name,
+                       "status": status}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/_emulator/bedrock/job-status", data=body,
+                                                  method="POST")).read()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bootstrap", required=True)
@@ -52,11 +81,12 @@ def main():
         _, created = send("create.json")
         pid = created["PhysicalResourceId"]
         send("update-in-place.json", physical_id=pid)
+        signal = training_ends(c, local, ids, port, created["Data"]["JobName"])
         replaced_event, replaced = send("update-replacement.json", physical_id=pid)
         send("delete.json", physical_id=pid)
         _, last = send("delete.json", physical_id=replaced["PhysicalResourceId"],
                        properties=replaced_event["ResourceProperties"])
-        ok = created["Status"] == replaced["Status"] == last["Status"] == "SUCCESS"
+        ok = created["Status"] == replaced["Status"] == last["Status"] == "SUCCESS" and signal is not None
         print("all steps answered SUCCESS" if ok else "a step did not succeed")
         refused = violations(endpoint)
         print(f"every AWS request was judged against template.yaml's execution role "

@@ -22,7 +22,8 @@ OWNER_TAG = "bedrock-customization-setup:id"
 # The handler signs with this key; the emulator judges its requests against
 # template.yaml deployed with these parameters, as real IAM would.
 HANDLER_KEY = "AKIAHANDLERUNDERTEST"
-DEPLOYMENT = {"RolePath": "/bedrock-customization/", "OutputBucketPattern": "demo-customization-output"}
+DEPLOYMENT = {"RolePath": "/bedrock-customization/", "OutputBucketPattern": "demo-customization-output",
+              "SignalKey.Arn": "arn:aws:kms:us-east-1:123456789012:key/5d9a1c7e-0000-4000-8000-00000000516a"}
 
 
 def start_emulator():
@@ -88,6 +89,7 @@ class Local(http.server.ThreadingHTTPServer):
         self.events = queue.Queue()
         self.first_next = None
         self.answers = queue.Queue()
+        self.signals = queue.Queue()
         self.reported = queue.Queue()
 
 
@@ -129,7 +131,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_PUT(self):
         data = self.body()
-        self.server.answers.put({"content_type": self.headers.get("Content-Type"), "body": json.loads(data)})
+        received = {"content_type": self.headers.get("Content-Type"), "body": json.loads(data)}
+        # A WaitConditionHandle's signal, or an answer to CloudFormation.
+        (self.server.signals if self.path.startswith("/wait-condition/") else self.server.answers).put(received)
         self.reply(200, b"")
 
 
@@ -179,7 +183,7 @@ def function_env(port, endpoint):
            "AWS_LAMBDA_FUNCTION_NAME": "bedrock-setup", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_REGION": REGION,
            "AWS_ACCESS_KEY_ID": HANDLER_KEY, "AWS_SECRET_ACCESS_KEY": "handler-secret",
-           "MANAGED_ROLE_PATH": DEPLOYMENT["RolePath"],
+           "MANAGED_ROLE_PATH": DEPLOYMENT["RolePath"], "SIGNAL_KEY_ID": DEPLOYMENT["SignalKey.Arn"],
            "S3_FORCE_PATH_STYLE": "true", "RUST_LOG": "warn"}
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
@@ -194,8 +198,15 @@ def sample_event(name, ids, port, physical_id=None, properties=None):
         if sample.startswith(("subnet-", "sg-", "arn:aws:kms:")):
             text = text.replace(sample, real)
     event = json.loads(text)
-    query = urllib.parse.urlsplit(event["ResponseURL"]).query
-    event["ResponseURL"] = f"http://127.0.0.1:{port}/cfn-response/{event['RequestId']}?{query}"
+    if "ResponseURL" in event:
+        query = urllib.parse.urlsplit(event["ResponseURL"]).query
+        event["ResponseURL"] = f"http://127.0.0.1:{port}/cfn-response/{event['RequestId']}?{query}"
+    # The WaitConditionHandle is this machine's too.
+    for props in (event.get("ResourceProperties"), event.get("OldResourceProperties")):
+        job = (props or {}).get("Job") or {}
+        if "CompletionSignalUrl" in job:
+            query = urllib.parse.urlsplit(job["CompletionSignalUrl"]).query
+            job["CompletionSignalUrl"] = f"http://127.0.0.1:{port}/wait-condition/ModelTrainedHandle?{query}"
     if physical_id:
         event["PhysicalResourceId"] = physical_id
     if properties is not None:

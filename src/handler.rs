@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::cfn::{AnswerError, Answerer, Outcome, Request, RequestError, Status};
+use crate::completion::{self, EventKind};
 use crate::lifecycle::{self, Settings};
 use crate::model::StackIdentity;
 use crate::model::identity::physical_id_for;
@@ -26,6 +27,10 @@ pub enum HandlerError {
     /// Not a custom-resource request, and no ResponseURL to answer.
     #[error(transparent)]
     NotACustomResourceEvent(RequestError),
+    /// An EventBridge event could not be handled; Lambda's retry (and the
+    /// next sweep) try again.
+    #[error("the event could not be handled: {0}")]
+    Event(String),
     /// Returned to Lambda so that its retry gives the answer another chance.
     #[error(transparent)]
     Unanswered(AnswerError),
@@ -52,12 +57,46 @@ impl Handler {
     /// Handles one event. `deadline` is Lambda's, from the invocation
     /// context.
     pub async fn handle(&self, event: Value, deadline: SystemTime) -> Result<(), HandlerError> {
+        if let Some(kind) = EventKind::of(&event) {
+            return Box::pin(self.handle_event(&kind, deadline)).await;
+        }
         // Boxed: the lifecycle's future is large and deeply nested; on the
         // heap it neither strains the stack nor the compiler's layout limit.
         self.handle_with(event, deadline, |clients, settings, req| {
             Box::pin(async move { lifecycle::run(&clients, &settings, &req).await })
         })
         .await
+    }
+
+    /// An EventBridge event (a job's state change, the sweep): no answer to
+    /// CloudFormation; the completion signals it leads to.
+    async fn handle_event(
+        &self,
+        kind: &EventKind,
+        deadline: SystemTime,
+    ) -> Result<(), HandlerError> {
+        let remaining = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        let until = Instant::now() + remaining.saturating_sub(ANSWER_MARGIN);
+        let span = info_span!("event", kind = ?kind);
+        let work = Box::pin(completion::handle(
+            &self.clients,
+            &self.answerer,
+            kind,
+            until,
+        ));
+        match tokio::time::timeout_at(until, work).instrument(span).await {
+            Ok(Ok(sent)) => {
+                info!(sent, "event handled");
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                error!(error = %e, "event not handled");
+                Err(HandlerError::Event(e.to_string()))
+            }
+            Err(_) => Err(HandlerError::Event("out of time".into())),
+        }
     }
 
     /// `handle` with the request's work given: the seam through which tests

@@ -5,6 +5,7 @@
 //! AWS part), `lifecycle` (the orchestrator), `cfn` (request, answer).
 
 pub mod cfn;
+pub mod completion;
 pub mod handler;
 pub mod lifecycle;
 pub mod model;

@@ -28,6 +28,9 @@ pub struct Settings {
     /// The IAM path the handler's template grants (its `RolePath`
     /// parameter): roles are made and changed only below it.
     pub managed_role_path: String,
+    /// The KMS key that encrypts pending completion signals (the handler
+    /// stack's own); SSM's default key when absent.
+    pub signal_key_id: Option<String>,
 }
 
 impl Default for Settings {
@@ -35,6 +38,7 @@ impl Default for Settings {
         Settings {
             assume_role_retry: AssumeRoleRetry::default(),
             managed_role_path: crate::model::properties::DEFAULT_ROLE_PATH.to_string(),
+            signal_key_id: None,
         }
     }
 }

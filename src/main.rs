@@ -66,6 +66,10 @@ async fn build_handler() -> Result<Handler, String> {
     {
         settings.managed_role_path = path;
     }
+    // The stack's own key for pending completion signals.
+    settings.signal_key_id = std::env::var("SIGNAL_KEY_ID")
+        .ok()
+        .filter(|k| !k.is_empty());
     let http =
         Answerer::default_http().map_err(|e| format!("building the HTTP client failed: {e}"))?;
     Ok(Handler::new(clients, settings, Answerer::new(http)))

@@ -345,6 +345,11 @@ impl SetupProperties {
         if flags(self) != flags(old) {
             changed.push("Job.StopJobOnDelete/DeleteCustomModelOnDelete");
         }
+        let signal =
+            |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
+        if signal(self) != signal(old) {
+            changed.push("Job.CompletionSignalUrl");
+        }
         changed
     }
 }

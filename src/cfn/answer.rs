@@ -8,8 +8,9 @@ use thiserror::Error;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+use super::Request;
 use super::response::{Outcome, body};
-use super::{Request, ResponseUrl};
+use crate::model::SignalUrl;
 
 /// Why an answer did not reach CloudFormation.
 #[derive(Debug, Error)]
@@ -62,15 +63,23 @@ impl Answerer {
         deadline: Instant,
     ) -> Result<(), AnswerError> {
         let payload = body(request, outcome);
-        self.put(&request.response_url, payload, deadline).await
+        self.put(request.response_url.expose(), payload, deadline)
+            .await
     }
 
-    async fn put(
+    /// Signals a WaitConditionHandle (the job's end), giving up at
+    /// `deadline`: the same PUT as an answer, to another pre-signed URL.
+    pub async fn signal(
         &self,
-        url: &ResponseUrl,
+        url: &SignalUrl,
         payload: String,
         deadline: Instant,
     ) -> Result<(), AnswerError> {
+        self.put(url.expose(), payload, deadline).await
+    }
+
+    /// PUTs `payload` to a pre-signed `url` (never logged).
+    async fn put(&self, url: &str, payload: String, deadline: Instant) -> Result<(), AnswerError> {
         let mut backoff = self.first_backoff;
         let mut attempts = 0;
         let mut last = String::from("no attempt was made before the deadline");
@@ -78,7 +87,7 @@ impl Answerer {
             attempts += 1;
             let sent = self
                 .http
-                .put(url.expose())
+                .put(url)
                 .header(reqwest::header::CONTENT_LENGTH, payload.len())
                 .body(payload.clone())
                 .send()

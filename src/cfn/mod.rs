@@ -4,7 +4,9 @@
 pub mod answer;
 pub mod request;
 pub mod response;
+pub mod signal;
 
 pub use answer::{AnswerError, Answerer};
 pub use request::{Request, RequestError, ResponseUrl};
 pub use response::{Outcome, Status};
+pub use signal::{JobEnd, signal_body};

@@ -19,6 +19,7 @@ use crate::parts::bucket_policy::ReadPolicy;
 use crate::parts::endpoint::{DesiredEndpoint, EnsuredEndpoint, Resolved, S3Gateways};
 use crate::parts::job::{DesiredJob, EnsuredJob, JobObservation};
 use crate::parts::network::VpcFacts;
+use crate::parts::pending_signal::{self, PendingSignal};
 use crate::parts::role::{DesiredRole, EnsuredRole};
 use crate::parts::{PartError, bucket_policy, endpoint, job, network, preflight, role};
 use crate::plan::{Ensure, EnsureKind};
@@ -347,12 +348,40 @@ async fn apply(setup: &Setup<'_>, to_make: ToMake) -> Result<Made, PartError> {
             None => Ok(()),
         }
     };
-    let ((role, job), endpoint, ()) = tokio::try_join!(role_and_job, endpoint_part, bucket_part)?;
+    let ((role, job), endpoint, (), ()) = tokio::try_join!(
+        role_and_job,
+        endpoint_part,
+        bucket_part,
+        completion_signal(setup)
+    )?;
     Ok(Made {
         role,
         endpoint,
         job,
     })
+}
+
+/// The job's completion signal, registered beside the job (it names the job,
+/// so neither waits for the other); removed in place when the properties no
+/// longer ask for it.
+async fn completion_signal(setup: &Setup<'_>) -> Result<(), PartError> {
+    let ssm = &setup.ctx.clients.ssm;
+    let signal_of =
+        |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
+    match (signal_of(setup.props()), setup.names.job_name.as_deref()) {
+        (Some(url), Some(job_name)) => {
+            let pending = PendingSignal {
+                job_name: job_name.to_string(),
+                url,
+            };
+            let key = setup.ctx.settings.signal_key_id.as_deref();
+            pending_signal::register(ssm, key, setup.pid(), &pending).await
+        }
+        _ if setup.in_place() && setup.ctx.old.and_then(signal_of).is_some() => {
+            pending_signal::remove(ssm, setup.pid()).await.map(|_| ())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Step 4: the leftovers of a failed replacement go, and a replacement that

@@ -7,7 +7,9 @@ use super::Settings;
 use crate::model::SetupProperties;
 use crate::model::identity::SetupNames;
 use crate::model::identity::bucket_statement_sid;
-use crate::parts::{Clients, PartError, Removal, bucket_policy, endpoint, job, role};
+use crate::parts::{
+    Clients, PartError, Removal, bucket_policy, endpoint, job, pending_signal, role,
+};
 
 impl Removal {
     /// The Reason's words for this outcome of `what`; `done` says what
@@ -76,19 +78,32 @@ pub(super) async fn teardown(
         pid,
         &settings.managed_role_path,
     );
+    let signal_part = async {
+        let wanted = props
+            .job
+            .as_ref()
+            .is_some_and(|j| j.completion_signal_url.is_some());
+        if wanted {
+            pending_signal::remove(&clients.ssm, pid).await
+        } else {
+            Ok(Removal::NotFound)
+        }
+    };
     // Every part at once: stopping the job needs neither the role nor the
     // network, and none of them needs the job.
-    let (job_done, bucket_done, endpoints, role_done) = tokio::join!(
+    let (job_done, bucket_done, endpoints, role_done, signal_done) = tokio::join!(
         job_part,
         bucket_part,
         endpoint::teardown(&clients.ec2, pid),
-        role_part
+        role_part,
+        signal_part
     );
     let outcomes = Outcomes {
         job: job_done,
         bucket: bucket_done,
         endpoints,
         role: role_done,
+        signal: signal_done,
     };
     outcomes.summary(pid, &names, bucket, after_failure)
 }
@@ -99,6 +114,7 @@ struct Outcomes {
     bucket: Result<bool, PartError>,
     endpoints: Result<Vec<String>, PartError>,
     role: Result<Removal, PartError>,
+    signal: Result<Removal, PartError>,
 }
 
 impl Outcomes {
@@ -134,6 +150,11 @@ impl Outcomes {
         }
         match self.role {
             Ok(r) => notes.push(r.describe(&format!("role {}", names.role_name), "deleted")),
+            Err(e) => errors.push(e),
+        }
+        match self.signal {
+            Ok(Removal::Done) => notes.push("pending completion signal removed".to_string()),
+            Ok(_) => {}
             Err(e) => errors.push(e),
         }
         match errors.into_iter().next() {

@@ -8,6 +8,7 @@ pub mod properties;
 mod reader;
 pub mod s3uri;
 mod sections;
+pub mod signal;
 pub mod tags;
 
 pub use error::{PropertyError, ValidationErrors};
@@ -17,4 +18,5 @@ pub use properties::{
     SetupProperties, Tag, VpcConfig,
 };
 pub use s3uri::S3Uri;
+pub use signal::SignalUrl;
 pub use tags::TagSet;

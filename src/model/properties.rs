@@ -12,6 +12,7 @@ use super::identity::StackIdentity;
 use super::reader::{Reader, json_kind};
 use super::s3uri::S3Uri;
 use super::sections;
+use super::signal::SignalUrl;
 
 /// The IAM path of the service role when `RolePath` is not given.
 pub const DEFAULT_ROLE_PATH: &str = "/bedrock-customization/";
@@ -142,6 +143,8 @@ pub struct JobConfig {
     pub custom_model_kms_key_arn: Option<String>,
     /// With `DISTILLATION` only (and always there).
     pub distillation: Option<Distillation>,
+    /// `CompletionSignalUrl`: signalled once when the job ends.
+    pub completion_signal_url: Option<SignalUrl>,
     /// `StopJobOnDelete`.
     pub stop_job_on_delete: bool,
     /// `DeleteCustomModelOnDelete`: a trained model is data, kept unless asked.
@@ -198,6 +201,7 @@ pub const JOB_KEYS: &[&str] = &[
     "CustomModelKmsKeyArn",
     "TeacherModelIdentifier",
     "MaxResponseLengthForInference",
+    "CompletionSignalUrl",
     "StopJobOnDelete",
     "DeleteCustomModelOnDelete",
 ];

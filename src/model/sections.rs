@@ -15,6 +15,7 @@ use super::properties::{
 };
 use super::reader::Reader;
 use super::s3uri::S3Uri;
+use super::signal::SignalUrl;
 
 /// What CloudFormation itself puts in the properties: `ServiceToken` and
 /// `ServiceTimeout`, checked but not kept (they change nothing in AWS).
@@ -204,7 +205,25 @@ pub(crate) fn job(r: &mut Reader, stack: &StackIdentity) -> JobConfig {
         hyper_parameters,
         custom_model_kms_key_arn,
         distillation,
+        completion_signal_url: completion_signal_url(r),
         stop_job_on_delete: r.boolean("StopJobOnDelete", true),
         delete_custom_model_on_delete: r.boolean("DeleteCustomModelOnDelete", false),
+    }
+}
+
+/// `Job.CompletionSignalUrl`: a WaitConditionHandle's pre-signed URL. A
+/// credential: the error says what is wrong without quoting it.
+fn completion_signal_url(r: &mut Reader) -> Option<SignalUrl> {
+    let url = r.string("CompletionSignalUrl", false)?;
+    match SignalUrl::parse(&url) {
+        Ok(u) => Some(u),
+        Err(problem) => {
+            r.err(
+                "CompletionSignalUrl",
+                problem,
+                "the Ref of an AWS::CloudFormation::WaitConditionHandle (a pre-signed https URL)",
+            );
+            None
+        }
     }
 }

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{PartError, Removal, aws_error, unless_not_found};
+use crate::cfn::JobEnd;
 use crate::model::{CustomizationType, Distillation, TagSet, VpcConfig};
 
 /// The job as it will be submitted (the role it runs as is given to
@@ -145,6 +146,47 @@ async fn retag(
             .map_err(|e| aws_error("bedrock:UntagResource", e))?;
     }
     Ok(())
+}
+
+/// A job as Bedrock reports it now: its owner, and how it ended if it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JobState {
+    /// The setup that owns it, by our owner tag.
+    pub(crate) owner: Option<String>,
+    /// `None` while it runs (InProgress, Stopping).
+    pub(crate) end: Option<JobEnd>,
+}
+
+/// The job's owner and end, read from Bedrock (the truth behind any event).
+pub(crate) async fn state(bedrock: &Client, job_name: &str) -> Result<Option<JobState>, PartError> {
+    let found = unless_not_found(
+        "bedrock:GetModelCustomizationJob",
+        bedrock
+            .get_model_customization_job()
+            .job_identifier(job_name)
+            .send(),
+        |e| e.is_resource_not_found_exception(),
+    )
+    .await?;
+    let Some(job) = found else { return Ok(None) };
+    let tags = tags_of(bedrock, job.job_arn()).await?;
+    let message = || job.failure_message().unwrap_or_default().to_string();
+    let status = job.status().map(|s| s.as_str()).unwrap_or_default();
+    let end = if status.eq_ignore_ascii_case("Completed") {
+        Some(JobEnd::Completed {
+            model_arn: job.output_model_arn().unwrap_or_default().to_string(),
+        })
+    } else if status.eq_ignore_ascii_case("Failed") {
+        Some(JobEnd::Failed { message: message() })
+    } else if status.eq_ignore_ascii_case("Stopped") {
+        Some(JobEnd::Stopped { message: message() })
+    } else {
+        None
+    };
+    Ok(Some(JobState {
+        owner: tags.owner().map(str::to_string),
+        end,
+    }))
 }
 
 /// What exists under the job's and the model's names, with their tags.

@@ -6,6 +6,7 @@ pub(crate) mod bucket_policy;
 pub(crate) mod endpoint;
 pub(crate) mod job;
 pub(crate) mod network;
+pub(crate) mod pending_signal;
 pub(crate) mod preflight;
 pub(crate) mod role;
 
@@ -33,6 +34,8 @@ pub struct Clients {
     pub bedrock: aws_sdk_bedrock::Client,
     /// Pre-flight checks of the keys only (DescribeKey).
     pub kms: aws_sdk_kms::Client,
+    /// SSM Parameter Store: the pending completion signals.
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// What went wrong in an AWS part, shaped so that callers act on the kind,
@@ -218,6 +221,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             bedrock: aws_sdk_bedrock::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
         }
     }
 }

@@ -654,3 +654,36 @@ fn kms_key_ids_have_the_length_bedrock_demands() {
         json!(["arn:aws:kms:us-east-1:123456789012:key/mrk-1234567890abcdef1234567890abcdef"]),
     ));
 }
+
+#[test]
+fn the_completion_signal_url_is_validated_and_never_shown() {
+    let good = "https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/arn%3Aaws%3Acloudformation/handle?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=0123abcd";
+    let job = parse_ok(&with(full(), "Job.CompletionSignalUrl", json!(good)))
+        .job
+        .expect("job");
+    let url = job.completion_signal_url.expect("url");
+    assert_eq!(url.expose(), good);
+    let shown = format!("{url:?} {url}");
+    assert!(
+        !shown.contains("Signature") && !shown.contains("handle"),
+        "{shown}"
+    );
+    // SigV2-signed handles, as older stacks have them.
+    parse_ok(&with(
+        full(),
+        "Job.CompletionSignalUrl",
+        json!(
+            "https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/h?AWSAccessKeyId=AKIA&Expires=1&Signature=abc"
+        ),
+    ));
+    for bad in [
+        "http://example.com/h?X-Amz-Signature=secret1",
+        "https://example.com/h?unsigned=secret1",
+        "ftp://example.com/h?Signature=secret1",
+        "not a url secret1",
+    ] {
+        let e = parse_err(&with(full(), "Job.CompletionSignalUrl", json!(bad))).to_string();
+        assert!(e.contains("Job.CompletionSignalUrl"), "{e}");
+        assert!(!e.contains("secret1"), "the URL is a credential: {e}");
+    }
+}

@@ -15,6 +15,13 @@ what IAM does for the calls the handler makes:
    - Bedrock: reference/list_amazonbedrock.html (and list_bedrock.html, whose
               operations table lists bedrock:TagResource for Create* calls that
               carry tags)
+   - SSM:     reference/list_awssystemsmanager.html (parameter operations on
+              the parameter's ARN; GetParametersByPath on the path's), with
+              the KMS use SSM makes on the caller's behalf for a SecureString
+              under a customer key: kms:Encrypt on PutParameter, kms:Decrypt
+              on reads with decryption (kms:ViaService ssm.<region>), from the
+              Systems Manager user guide, "AWS KMS encryption for
+              SecureString parameters"
    - KMS:     reference/list_awskeymanagementservice.html (DescribeKey on the
               key; kms:CallerAccount), with the caller's key
               permissions for a custom model key from the Bedrock user guide,
@@ -134,6 +141,8 @@ def execution_policy(template_path, params):
     for name, res in (template.get("Resources") or {}).items():
         if res.get("Type") == "AWS::Logs::LogGroup":
             refs[f"{name}.Arn"] = f"arn:{partition}:logs:{region}:{account}:log-group:{name}:*"
+        if res.get("Type") == "AWS::KMS::Key":
+            refs.setdefault(f"{name}.Arn", params.get(f"{name}.Arn", f"arn:{partition}:kms:{region}:{account}:key/{name}"))
         refs.setdefault(name, name)
     role = template["Resources"]["HandlerRole"]["Properties"]
     statements = []
@@ -392,6 +401,27 @@ class State:
         except Exception:
             return f"arn:{self.partition}:bedrock:{self.region}:{self.account}:{kind}/{identifier}"
 
+    def ssm_backend(self):
+        from moto.ssm.models import ssm_backends
+
+        return ssm_backends[self.account][self.region]
+
+    def ssm_key_of(self, name):
+        try:
+            return self.ssm_backend().get_parameter(name).keyid
+        except Exception:
+            return None
+
+    def ssm_keys_under(self, path):
+        keys = set()
+        try:
+            for name in list(self.ssm_backend()._parameters):
+                if name.startswith(path.rstrip("/") + "/"):
+                    keys.add(self.ssm_key_of(name))
+        except Exception:
+            pass
+        return sorted(k for k in keys if k and not k.startswith("alias/aws/"))
+
     def bedrock_tags(self, arn):
         backend = self.bedrock_backend()
         try:
@@ -607,7 +637,43 @@ def _kms(p, state):
     return None
 
 
-TABLE = {"iam": _iam, "ec2": _ec2, "s3": _s3, "bedrock": _bedrock, "kms": _kms}
+def _ssm(p, state):
+    """SSM (list_awssystemsmanager): parameters by ARN, with SSM's KMS use."""
+    body = p.json or {}
+    base = f"arn:{state.partition}:ssm:{state.region}:{state.account}:parameter"
+    via = {"kms:ViaService": f"ssm.{state.region}.amazonaws.com", "kms:CallerAccount": state.account}
+
+    def key_arn(key):
+        if not key or key.startswith("alias/aws/"):
+            return None  # the AWS managed key: its key policy grants use via SSM
+        return key if key.startswith("arn:") else f"arn:{state.partition}:kms:{state.region}:{state.account}:key/{key}"
+
+    if p.operation == "GetParametersByPath":
+        path = body.get("Path", "")
+        reqs = [Request("ssm:GetParametersByPath", f"{base}{path.rstrip('/')}")]
+        if body.get("WithDecryption"):
+            reqs += [Request("kms:Decrypt", k, via) for k in state.ssm_keys_under(path)]
+        return reqs
+    name = body.get("Name", "")
+    arn = f"{base}{name}" if name.startswith("/") else f"{base}/{name}"
+    if p.operation == "PutParameter":
+        reqs = [Request("ssm:PutParameter", arn)]
+        key = key_arn(body.get("KeyId")) if body.get("Type") == "SecureString" else None
+        if key:
+            reqs.append(Request("kms:Encrypt", key, via))
+        return reqs
+    if p.operation == "GetParameter":
+        reqs = [Request("ssm:GetParameter", arn)]
+        key = key_arn(state.ssm_key_of(name)) if body.get("WithDecryption") else None
+        if key:
+            reqs.append(Request("kms:Decrypt", key, via))
+        return reqs
+    if p.operation == "DeleteParameter":
+        return [Request("ssm:DeleteParameter", arn)]
+    return None
+
+
+TABLE = {"iam": _iam, "ec2": _ec2, "s3": _s3, "bedrock": _bedrock, "kms": _kms, "ssm": _ssm}
 
 
 def required(parsed, state):

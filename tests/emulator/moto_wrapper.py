@@ -103,7 +103,7 @@ def classify(environ, body):
         region, service = "", "unknown"
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "")
-    if service == "kms":
+    if service in ("kms", "ssm"):
         # JSON protocol: the operation is named in a header.
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         return service, region, target.split(".", 1)[-1] or "?"
@@ -200,6 +200,8 @@ def set_job_status(payload):
     backend = bedrock_backends[payload.get("account", "123456789012")][payload.get("region", "us-east-1")]
     job = backend.model_customization_jobs[payload["job_name"]]
     job.status = payload["status"]
+    if "failure_message" in payload:
+        job.failure_message = payload["failure_message"]
 
 
 CATALOGUE = json.loads(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -283,7 +285,7 @@ def judge(environ, service, region, operation, body):
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) \
         if service in ("iam", "ec2") else {}
     body_json = None
-    if service in ("bedrock", "kms") and body:
+    if service in ("bedrock", "kms", "ssm") and body:
         try:
             body_json = json.loads(body)
         except ValueError:

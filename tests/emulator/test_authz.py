@@ -44,6 +44,12 @@ class FakeState:
     def bedrock_tags(self, arn):
         return self.bedrock.get(arn, {})
 
+    def ssm_key_of(self, name):
+        return f"arn:aws:kms:us-east-1:{ACCOUNT}:key/SignalKey"
+
+    def ssm_keys_under(self, path):
+        return [self.ssm_key_of(path)]
+
 
 def query(service, operation, **form):
     return authz.Parsed(service, "us-east-1", ACCOUNT, operation, "POST", "/", {},
@@ -176,6 +182,22 @@ class TemplateJudge(unittest.TestCase):
         why = authz.judge(stripped, rest("bedrock", "CreateModelCustomizationJob", "/model-customization-jobs",
                                          body), FakeState())
         self.assertIn("kms:", why or "")
+
+    def test_pending_signals_only_under_the_prefix_and_with_the_stacks_key_via_ssm(self):
+        key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/SignalKey"
+        body = {"Name": "/bedrock-customization-setup/stack-Customization-abc", "Value": "{}",
+                "Type": "SecureString", "KeyId": key, "Overwrite": True}
+        self.allowed(authz.Parsed("ssm", "us-east-1", ACCOUNT, "PutParameter", "POST", "/", {}, {}, body))
+        elsewhere = dict(body, Name="/prod/database-password")
+        self.denied(authz.Parsed("ssm", "us-east-1", ACCOUNT, "PutParameter", "POST", "/", {}, {}, elsewhere),
+                    mentions=["ssm:PutParameter"])
+        other_key = dict(body, KeyId=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/someone-elses")
+        self.denied(authz.Parsed("ssm", "us-east-1", ACCOUNT, "PutParameter", "POST", "/", {}, {}, other_key),
+                    mentions=["kms:Encrypt"])
+        sweep = {"Path": "/bedrock-customization-setup", "WithDecryption": True}
+        self.allowed(authz.Parsed("ssm", "us-east-1", ACCOUNT, "GetParametersByPath", "POST", "/", {}, {}, sweep))
+        direct = authz.Request("kms:Decrypt", key, {"kms:ViaService": "s3.us-east-1.amazonaws.com"})
+        self.assertIn("kms:ViaService", self.policy.evaluate(direct))
 
     def test_an_operation_outside_the_table_is_refused(self):
         why = authz.judge(self.policy, query("iam", "CreateUser", UserName="x"), FakeState())

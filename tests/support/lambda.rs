@@ -332,6 +332,7 @@ impl Function {
             .env("AWS_ACCESS_KEY_ID", super::HANDLER_ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", "handler-secret")
             .env("MANAGED_ROLE_PATH", super::DEPLOYED_ROLE_PATH)
+            .env("SIGNAL_KEY_ID", super::DEPLOYED_SIGNAL_KEY_ARN)
             .env("S3_FORCE_PATH_STYLE", "true")
             .env("ASSUME_ROLE_RETRY_SECONDS", "2")
             .env("RUST_LOG", "info")

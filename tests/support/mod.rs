@@ -31,6 +31,9 @@ pub const HANDLER_ACCESS_KEY: &str = "AKIAHANDLERUNDERTEST";
 /// The template parameters of the deployment the tests stand for.
 pub const DEPLOYED_ROLE_PATH: &str = "/bedrock-customization/";
 pub const DEPLOYED_OUTPUT_BUCKET_PATTERN: &str = "output-bucket";
+/// The handler stack's own key for pending completion signals.
+pub const DEPLOYED_SIGNAL_KEY_ARN: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/5d9a1c7e-0000-4000-8000-00000000516a";
 
 pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,6 +81,7 @@ impl Emulator {
                 "--param=OutputBucketPattern={DEPLOYED_OUTPUT_BUCKET_PATTERN}"
             ))
             .arg(format!("--param=AWS::Region={REGION}"))
+            .arg(format!("--param=SignalKey.Arn={DEPLOYED_SIGNAL_KEY_ARN}"))
             .arg(format!("--param=AWS::AccountId={ACCOUNT}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -209,6 +213,21 @@ impl Emulator {
             reqwest::Method::POST,
             "/_emulator/bedrock/job-status",
             Some(json!({ "account": ACCOUNT, "region": REGION, "job_name": job_name, "status": status })),
+        )
+        .await;
+    }
+
+    /// Sets a job's status and Bedrock's failure message.
+    pub(crate) async fn set_job_status_with_message(
+        &self,
+        job_name: &str,
+        status: &str,
+        message: &str,
+    ) {
+        self.control(
+            reqwest::Method::POST,
+            "/_emulator/bedrock/job-status",
+            Some(json!({ "account": ACCOUNT, "region": REGION, "job_name": job_name, "status": status, "failure_message": message })),
         )
         .await;
     }

@@ -1,0 +1,64 @@
+//! The completion signal: CloudFormation's wait-condition format, sent to a
+//! WaitConditionHandle's URL once the job ends.
+
+use serde_json::json;
+
+/// How a model customization job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEnd {
+    /// Training finished: the custom model exists.
+    Completed {
+        /// The custom model's ARN.
+        model_arn: String,
+    },
+    /// Bedrock gave up on the job.
+    Failed {
+        /// Bedrock's failure message.
+        message: String,
+    },
+    /// Someone stopped the job.
+    Stopped {
+        /// Bedrock's message, where it gave one.
+        message: String,
+    },
+}
+
+/// Bedrock's message is cut to this many characters: the signal is read by
+/// people in the stack's events.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+fn shortened(message: &str) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        message.to_string()
+    } else {
+        let head: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+        format!("{head}…")
+    }
+}
+
+/// The signal's JSON body: `SUCCESS` with the custom model's ARN as `Data`,
+/// or `FAILURE` with Bedrock's message; the job's name as `UniqueId`, so a
+/// repeated signal counts once.
+pub fn signal_body(end: &JobEnd, job_name: &str) -> String {
+    let (status, reason, data) = match end {
+        JobEnd::Completed { model_arn } => (
+            "SUCCESS",
+            format!("model customization job {job_name} completed"),
+            model_arn.clone(),
+        ),
+        JobEnd::Failed { message } => (
+            "FAILURE",
+            format!(
+                "model customization job {job_name} failed: {}",
+                shortened(message)
+            ),
+            shortened(message),
+        ),
+        JobEnd::Stopped { message } => (
+            "FAILURE",
+            format!("model customization job {job_name} was stopped"),
+            shortened(message),
+        ),
+    };
+    json!({ "Status": status, "Reason": reason, "UniqueId": job_name, "Data": data }).to_string()
+}

@@ -1,0 +1,332 @@
+//! The completion signal, end to end: the real bootstrap under the fake
+//! Lambda Runtime API, against the emulator, receiving the CloudFormation
+//! events and the EventBridge events (Bedrock's job state change, shaped like
+//! AWS's documented sample, and the scheduled sweep), and signalling a local
+//! WaitConditionHandle URL.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::lambda::*;
+use support::*;
+
+fn bootstrap() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_bootstrap"))
+}
+
+/// Bedrock's "Model Customization Job State Change" event, as in the
+/// Bedrock user guide's sample (Monitoring with EventBridge).
+fn job_state_change(job_name: &str, job_arn: &str, status: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": "7a4c2f10-0000-4000-8000-000000000001",
+        "detail-type": "Model Customization Job State Change",
+        "source": "aws.bedrock",
+        "account": ACCOUNT,
+        "time": "2026-11-26T12:34:56Z",
+        "region": REGION,
+        "resources": [job_arn],
+        "detail": {
+            "version": "0.0",
+            "jobName": job_name,
+            "jobArn": job_arn,
+            "jobStatus": status,
+            "creationTime": "2026-11-26T10:00:00Z",
+            "lastModifiedTime": "2026-11-26T12:34:56Z"
+        }
+    })
+}
+
+/// EventBridge's scheduled event (the sweep).
+fn scheduled() -> Value {
+    json!({
+        "version": "0",
+        "id": "7a4c2f10-0000-4000-8000-000000000002",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-26T12:35:00Z",
+        "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/completion-sweep")],
+        "detail": {}
+    })
+}
+
+struct Bed {
+    emu: Emulator,
+    fx: Fixture,
+    rt: FakeRuntime,
+    answers: ResponseReceiver,
+    signals: ResponseReceiver,
+    function: Function,
+    invocations: usize,
+}
+
+impl Bed {
+    async fn start(name: &str) -> Bed {
+        let emu = Emulator::start();
+        let fx = Fixture::create(&emu).await;
+        let rt = FakeRuntime::start().await;
+        let function = Function::start(bootstrap(), &rt, Some(&emu.endpoint), name);
+        Bed {
+            emu,
+            fx,
+            rt,
+            answers: ResponseReceiver::start(0).await,
+            signals: ResponseReceiver::start(0).await,
+            function,
+            invocations: 0,
+        }
+    }
+
+    /// Invokes the function once and waits until it reported to Lambda.
+    async fn invoke(&mut self, event: Value) -> Reported {
+        self.invocations += 1;
+        let id = format!("inv-{}", self.invocations);
+        self.rt.invoke(&id, event, Duration::from_secs(60));
+        let reported = self
+            .rt
+            .wait_reported(self.invocations, Duration::from_secs(60))
+            .await;
+        assert_eq!(reported.len(), self.invocations, "no report for {id}");
+        reported[self.invocations - 1].1.clone()
+    }
+
+    /// A CloudFormation event; its single answer.
+    async fn cfn(
+        &mut self,
+        kind: &str,
+        pid: Option<&str>,
+        props: &Value,
+        old: Option<&Value>,
+    ) -> Value {
+        let before = self.answers.answers().len();
+        let url = self.answers.url(&format!("a{}", self.invocations));
+        let ev = event_json(
+            kind,
+            &url,
+            &format!("req-{kind}-{}", self.invocations),
+            pid,
+            props,
+            old,
+        );
+        self.invoke(ev).await;
+        let answers = self
+            .answers
+            .wait_for(before + 1, Duration::from_secs(5))
+            .await;
+        assert_eq!(answers.len(), before + 1, "one answer to {kind}");
+        answers[before].json()
+    }
+
+    fn props_with_signal(&self, handle: &str) -> Value {
+        let mut p = self.fx.full_properties();
+        p["Job"]["CompletionSignalUrl"] = json!(self.signals.url(handle));
+        p
+    }
+
+    async fn pending(&self, pid: &str) -> Option<String> {
+        let check = self.emu.check_clients().await;
+        check
+            .ssm
+            .get_parameter()
+            .name(format!("/bedrock-customization-setup/{pid}"))
+            .with_decryption(true)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.parameter)
+            .and_then(|p| p.value)
+    }
+
+    async fn job_arn(&self, job_name: &str) -> (String, String) {
+        let check = self.emu.check_clients().await;
+        let job = check
+            .bedrock
+            .get_model_customization_job()
+            .job_identifier(job_name)
+            .send()
+            .await
+            .expect("job");
+        (
+            job.job_arn().to_string(),
+            job.output_model_arn().unwrap_or_default().to_string(),
+        )
+    }
+
+    /// No log line carries the signal URL's credential.
+    fn assert_logs_clean(&self) {
+        let logs = self.function.logs();
+        assert!(
+            !logs.contains(SIGNATURE),
+            "a signature leaked into the logs"
+        );
+        assert!(
+            !logs.contains("X-Amz-Date=2026"),
+            "a URL's query leaked into the logs"
+        );
+    }
+}
+
+fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_job_is_signalled_once_with_its_model() {
+    let mut bed = Bed::start("signal-completed").await;
+    let props = bed.props_with_signal("wait-1");
+    let made = bed.cfn("Create", None, &props, None).await;
+    assert_eq!(made["Status"], "SUCCESS", "{made}");
+    let pid = str_of(&made, "PhysicalResourceId").to_string();
+    let job_name = made["Data"]["JobName"]
+        .as_str()
+        .expect("job name")
+        .to_string();
+    let stored = bed
+        .pending(&pid)
+        .await
+        .expect("a pending signal is registered");
+    assert!(stored.contains(&job_name));
+
+    // Not yet ended: an event changes nothing.
+    let (job_arn, model_arn) = bed.job_arn(&job_name).await;
+    bed.invoke(job_state_change(&job_name, &job_arn, "InProgress"))
+        .await;
+    assert!(
+        bed.signals.answers().is_empty(),
+        "signalled before the job ended"
+    );
+
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    let reported = bed
+        .invoke(job_state_change(&job_name, &job_arn, "Completed"))
+        .await;
+    assert!(matches!(reported, Reported::Response(_)), "{reported:?}");
+    let signals = bed.signals.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(signals.len(), 1);
+    let s = signals[0].json();
+    assert_eq!(s["Status"], "SUCCESS", "{s}");
+    assert_eq!(s["UniqueId"], json!(job_name));
+    assert_eq!(s["Data"], json!(model_arn));
+    assert!(signals[0].content_type.as_deref().is_none_or(str::is_empty));
+    assert!(
+        signals[0].path_and_query.contains("wait-1")
+            && signals[0].path_and_query.contains(SIGNATURE)
+    );
+    assert_eq!(bed.pending(&pid).await, None, "removed once signalled");
+
+    // A repeated event (or a sweep) sends nothing more.
+    bed.invoke(job_state_change(&job_name, &job_arn, "Completed"))
+        .await;
+    bed.invoke(scheduled()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bed.signals.answers().len(), 1, "signalled twice");
+    bed.assert_logs_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_event_is_recovered_by_the_sweep_and_a_failure_carries_bedrocks_message() {
+    let mut bed = Bed::start("signal-sweep").await;
+    let props = bed.props_with_signal("wait-2");
+    let made = bed.cfn("Create", None, &props, None).await;
+    let job_name = made["Data"]["JobName"]
+        .as_str()
+        .expect("job name")
+        .to_string();
+    // The job fails; Bedrock's event never arrives.
+    bed.emu
+        .set_job_status_with_message(&job_name, "Failed", "Training data has 3 malformed records")
+        .await;
+    bed.invoke(scheduled()).await;
+    let signals = bed.signals.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(signals.len(), 1, "the sweep signals the ended job");
+    let s = signals[0].json();
+    assert_eq!(s["Status"], "FAILURE", "{s}");
+    assert_eq!(s["UniqueId"], json!(job_name));
+    assert!(
+        str_of(&s, "Reason").contains("Training data has 3 malformed records"),
+        "{s}"
+    );
+    bed.assert_logs_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_for_a_job_that_is_not_ours_is_ignored() {
+    let mut bed = Bed::start("signal-foreign").await;
+    let check = bed.emu.check_clients().await;
+    check
+        .bedrock
+        .create_model_customization_job()
+        .job_name("someone-elses-job")
+        .custom_model_name("someone-elses-model")
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/x"))
+        .base_model_identifier("amazon.titan-text-express-v1")
+        .training_data_config(
+            aws_sdk_bedrock::types::TrainingDataConfig::builder()
+                .s3_uri("s3://training-bucket/train/data.jsonl")
+                .build(),
+        )
+        .output_data_config(
+            aws_sdk_bedrock::types::OutputDataConfig::builder()
+                .s3_uri("s3://output-bucket/o")
+                .build()
+                .expect("out"),
+        )
+        .send()
+        .await
+        .expect("their job");
+    bed.emu
+        .set_job_status("someone-elses-job", "Completed")
+        .await;
+    let (arn, _) = bed.job_arn("someone-elses-job").await;
+    let reported = bed
+        .invoke(job_state_change("someone-elses-job", &arn, "Completed"))
+        .await;
+    assert!(
+        matches!(reported, Reported::Response(_)),
+        "no error: {reported:?}"
+    );
+    // And one whose job does not exist at all.
+    let reported = bed
+        .invoke(job_state_change("no-such-job", &arn, "Completed"))
+        .await;
+    assert!(
+        matches!(reported, Reported::Response(_)),
+        "no error: {reported:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(bed.signals.answers().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signal_url_changes_in_place_and_delete_removes_the_pending_signal() {
+    let mut bed = Bed::start("signal-delete").await;
+    let props = bed.props_with_signal("wait-3");
+    let made = bed.cfn("Create", None, &props, None).await;
+    let pid = str_of(&made, "PhysicalResourceId").to_string();
+
+    // A new handle: in place, same setup, the new URL pending.
+    let moved = bed.props_with_signal("wait-4");
+    let updated = bed.cfn("Update", Some(&pid), &moved, Some(&props)).await;
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_eq!(str_of(&updated, "PhysicalResourceId"), pid, "in place");
+    assert!(
+        str_of(&updated, "Reason").contains("Job.CompletionSignalUrl"),
+        "{updated}"
+    );
+    let stored = bed.pending(&pid).await.expect("pending");
+    assert!(stored.contains("wait-4") && !stored.contains("wait-3"));
+
+    let deleted = bed.cfn("Delete", Some(&pid), &moved, None).await;
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert!(
+        str_of(&deleted, "Reason").contains("pending completion signal removed"),
+        "{deleted}"
+    );
+    assert_eq!(bed.pending(&pid).await, None);
+    bed.assert_logs_clean();
+}

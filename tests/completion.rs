@@ -330,3 +330,37 @@ async fn the_signal_url_changes_in_place_and_delete_removes_the_pending_signal()
     assert_eq!(bed.pending(&pid).await, None);
     bed.assert_logs_clean();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_ended_before_its_signal_was_registered_is_signalled_by_the_sweep() {
+    let mut bed = Bed::start("signal-late").await;
+    let plain = bed.fx.full_properties();
+    let made = bed.cfn("Create", None, &plain, None).await;
+    let pid = str_of(&made, "PhysicalResourceId").to_string();
+    let job_name = made["Data"]["JobName"]
+        .as_str()
+        .expect("job name")
+        .to_string();
+    let (job_arn, model_arn) = bed.job_arn(&job_name).await;
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    // Its event came and went with nothing registered.
+    bed.invoke(job_state_change(&job_name, &job_arn, "Completed"))
+        .await;
+    assert!(bed.signals.answers().is_empty());
+
+    // The stack adds a wait condition afterwards: in place, then the sweep.
+    let with_signal = bed.props_with_signal("wait-late");
+    let updated = bed
+        .cfn("Update", Some(&pid), &with_signal, Some(&plain))
+        .await;
+    assert_eq!(updated["Status"], "SUCCESS", "{updated}");
+    assert_eq!(str_of(&updated, "PhysicalResourceId"), pid);
+    bed.invoke(scheduled()).await;
+    let signals = bed.signals.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(signals.len(), 1);
+    let s = signals[0].json();
+    assert_eq!(s["Status"], "SUCCESS", "{s}");
+    assert_eq!(s["Data"], json!(model_arn));
+    assert_eq!(bed.pending(&pid).await, None);
+    bed.assert_logs_clean();
+}

@@ -258,27 +258,8 @@ async fn a_lost_event_is_recovered_by_the_sweep_and_a_failure_carries_bedrocks_m
 async fn an_event_for_a_job_that_is_not_ours_is_ignored() {
     let mut bed = Bed::start("signal-foreign").await;
     let check = bed.emu.check_clients().await;
-    check
-        .bedrock
-        .create_model_customization_job()
-        .job_name("someone-elses-job")
-        .custom_model_name("someone-elses-model")
-        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/x"))
-        .base_model_identifier("amazon.titan-text-express-v1")
-        .training_data_config(
-            aws_sdk_bedrock::types::TrainingDataConfig::builder()
-                .s3_uri("s3://training-bucket/train/data.jsonl")
-                .build(),
-        )
-        .output_data_config(
-            aws_sdk_bedrock::types::OutputDataConfig::builder()
-                .s3_uri("s3://output-bucket/o")
-                .build()
-                .expect("out"),
-        )
-        .send()
-        .await
-        .expect("their job");
+    // Submitted directly, without our tags.
+    foreign::job(&check, "someone-elses-job", "someone-elses-model").await;
     bed.emu
         .set_job_status("someone-elses-job", "Completed")
         .await;

@@ -394,27 +394,7 @@ async fn bad_input_corpus_fails_naming_the_property_with_no_mutating_call() {
     foreign::role(&check, "someone-elses-role").await;
     foreign::s3_endpoint(&check, &fx.vpc_id, &fx.main_route_table).await;
     // Submitted directly, without our tags.
-    check
-        .bedrock
-        .create_model_customization_job()
-        .job_name("someone-elses-job")
-        .custom_model_name("someone-elses-model")
-        .role_arn("arn:aws:iam::123456789012:role/x")
-        .base_model_identifier("amazon.titan-text-express-v1")
-        .training_data_config(
-            aws_sdk_bedrock::types::TrainingDataConfig::builder()
-                .s3_uri("s3://training-bucket/t")
-                .build(),
-        )
-        .output_data_config(
-            aws_sdk_bedrock::types::OutputDataConfig::builder()
-                .s3_uri("s3://output-bucket/o")
-                .build()
-                .expect("out"),
-        )
-        .send()
-        .await
-        .expect("their job");
+    foreign::job(&check, "someone-elses-job", "someone-elses-model").await;
 
     let cases = corpus(&fx, &other_subnet);
     assert!(cases.len() >= 40, "{} cases", cases.len());

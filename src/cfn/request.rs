@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::model::signal::url_host;
 use crate::plan::RequestKind;
 
 /// The pre-signed S3 URL CloudFormation waits on. It is a credential: its
@@ -28,9 +29,7 @@ impl ResponseUrl {
 
     /// Scheme and host only, safe to log.
     pub fn redacted(&self) -> String {
-        let without_scheme = self.0.split_once("://").map(|(_, r)| r).unwrap_or("");
-        let host = without_scheme.split(['/', '?']).next().unwrap_or("");
-        format!("https://{host}/<redacted>")
+        format!("https://{}/<redacted>", url_host(&self.0))
     }
 }
 

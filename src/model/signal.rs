@@ -39,10 +39,15 @@ impl SignalUrl {
 
     /// Scheme and host only, safe to log.
     pub fn redacted(&self) -> String {
-        let (scheme, rest) = self.0.split_once("://").unwrap_or(("https", ""));
-        let host = rest.split(['/', '?']).next().unwrap_or("");
-        format!("{scheme}://{host}/<redacted>")
+        let scheme = self.0.split_once("://").map_or("https", |(s, _)| s);
+        format!("{scheme}://{}/<redacted>", url_host(&self.0))
     }
+}
+
+/// The host of a URL: all of a pre-signed URL that may be logged.
+pub(crate) fn url_host(url: &str) -> &str {
+    let without_scheme = url.split_once("://").map_or("", |(_, r)| r);
+    without_scheme.split(['/', '?']).next().unwrap_or("")
 }
 
 impl fmt::Debug for SignalUrl {

@@ -725,6 +725,30 @@ pub mod foreign {
             .expect("policy");
     }
 
+    /// A model customization job submitted without our tags.
+    pub async fn job(c: &Clients, job_name: &str, model_name: &str) {
+        c.bedrock
+            .create_model_customization_job()
+            .job_name(job_name)
+            .custom_model_name(model_name)
+            .role_arn("arn:aws:iam::123456789012:role/x")
+            .base_model_identifier("amazon.titan-text-express-v1")
+            .training_data_config(
+                aws_sdk_bedrock::types::TrainingDataConfig::builder()
+                    .s3_uri("s3://training-bucket/t")
+                    .build(),
+            )
+            .output_data_config(
+                aws_sdk_bedrock::types::OutputDataConfig::builder()
+                    .s3_uri("s3://output-bucket/o")
+                    .build()
+                    .expect("out"),
+            )
+            .send()
+            .await
+            .expect("their job");
+    }
+
     /// An S3 gateway endpoint on `table`; returns its id.
     pub async fn s3_endpoint(c: &Clients, vpc_id: &str, table: &str) -> String {
         let e = c

@@ -12,13 +12,14 @@ export SAM_CLI_TELEMETRY := 0
 # Only `sam validate` reads it; the handler takes its region from Lambda.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv tools build test lint run bench deploy clean
+.PHONY: help venv tools build test lint run bench package deploy clean
 
 help:
 	@echo "make run    - run the handler end to end on the sample events against the local AWS emulator"
 	@echo "make test   - lint (fmt, clippy, cfn-lint, sam validate) and run every test"
 	@echo "make build  - the deployable arm64 bootstrap, zipped ($(LAMBDA_ZIP))"
 	@echo "make bench  - start-up, lifecycle round trips, memory and size figures"
+	@echo "make package - the Serverless Application Repository package, as far as it goes offline"
 	@echo "make deploy - sam build && sam deploy --guided"
 	@echo "make clean  - remove build output and virtualenvs"
 
@@ -63,6 +64,12 @@ bench: venv build
 	cargo build --release -p echo-baseline
 	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
 		--echo $(TARGET_DIR)/release/echo --zip $(LAMBDA_ZIP)
+
+# What `sam package` uploads, laid out offline and linted; uploading and
+# `sam publish` need AWS (the script prints the two commands).
+package: build venv
+	$(VENV)/bin/python scripts/package.py --zip $(LAMBDA_ZIP) --out .aws-sam/package
+	$(VENV)/bin/cfn-lint .aws-sam/package/template.yaml
 
 # `--guided` asks for OutputBucketPattern (the output bucket, or a pattern
 # such as my-ml-output-*): it has no default on purpose.

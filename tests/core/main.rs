@@ -7,6 +7,7 @@ mod fuzz;
 mod identity;
 #[path = "../support/json_paths.rs"]
 mod json_paths;
+mod packaging;
 mod plan;
 mod policies;
 mod properties;

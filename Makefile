@@ -49,8 +49,12 @@ test: lint
 	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz
 	cargo test --all-targets
 
+# The bootstrap the integration tests build (the test build's feature set):
+# after `make test` nothing is compiled again. A plain `cargo build --bin`
+# would resolve features without the dev-dependencies and rebuild the AWS SDK
+# crates. The deployed binary is `make build`'s, which has no test code.
 run: venv
-	cargo build --bin bootstrap
+	cargo test --no-run --test lambda_binary
 	$(VENV)/bin/python scripts/local_run.py --bootstrap $(TARGET_DIR)/debug/bootstrap
 
 build: tools

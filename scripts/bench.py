@@ -2,8 +2,8 @@
 
 - start-up: process spawn -> first GET /runtime/invocation/next under a fake
   Runtime API, for the handler's release bootstrap and for a bare
-  lambda_runtime echo function built with the same profile (the ratio is the
-  figure);
+  lambda_runtime echo function built with the same profile, in alternating
+  rounds (the ratio of medians is the figure);
 - Create, Update (in place) and Delete of the full setup against the emulator
   with a fixed delay on every AWS call: wall time, AWS calls, and sequential
   round trips on the critical path;
@@ -24,6 +24,16 @@ import time
 import urllib.request
 
 from localstack import clients, function_env, serve_local, prepare, sample_event, start_emulator
+
+
+def start_up_alternating(first, second, runs):
+    """Both binaries' start-up, one run of each per round, the order swapped
+    every round, so that the machine's drift cannot favour either."""
+    times = {first: [], second: []}
+    for r in range(runs):
+        for binary in ((first, second) if r % 2 == 0 else (second, first)):
+            times[binary].extend(start_up(binary, 1))
+    return times[first], times[second]
 
 
 def start_up(binary, runs):
@@ -82,9 +92,8 @@ def main():
     print(f"binaries: {args.bootstrap} ({os.path.getsize(args.bootstrap) / 1e6:.1f} MB), "
           f"{args.echo} ({os.path.getsize(args.echo) / 1e6:.1f} MB)\n")
 
-    ours = start_up(args.bootstrap, args.runs)
-    echo = start_up(args.echo, args.runs)
-    print(f"start-up, spawn -> first /next, {args.runs} runs (ms)")
+    ours, echo = start_up_alternating(args.bootstrap, args.echo, args.runs)
+    print(f"start-up, spawn -> first /next, {args.runs} alternating rounds (ms)")
     print(f"  {'':22} {'median':>8} {'min':>8} {'max':>8}")
     for name, t in (("handler bootstrap", ours), ("bare lambda_runtime", echo)):
         print(f"  {name:22} {statistics.median(t):8.2f} {min(t):8.2f} {max(t):8.2f}")

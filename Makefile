@@ -12,11 +12,12 @@ export SAM_CLI_TELEMETRY := 0
 # Only `sam validate` reads it; the handler takes its region from Lambda.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv tools build test lint run bench package deploy clean
+.PHONY: help venv tools build test lint run watch bench package deploy clean
 
 help:
 	@echo "make run    - run the handler end to end on the sample events against the local AWS emulator"
 	@echo "make test   - lint (fmt, clippy, cfn-lint, sam validate) and run every test"
+	@echo "make watch  - cargo lambda watch against the local AWS emulator, for cargo lambda invoke"
 	@echo "make build  - the deployable arm64 bootstrap, zipped ($(LAMBDA_ZIP))"
 	@echo "make bench  - start-up, lifecycle round trips, memory and size figures"
 	@echo "make package - the Serverless Application Repository package, as far as it goes offline"
@@ -56,6 +57,11 @@ test: lint
 run: venv
 	cargo test --no-run --test lambda_binary
 	$(VENV)/bin/python scripts/local_run.py --bootstrap $(TARGET_DIR)/debug/bootstrap
+
+# The handler under `cargo lambda watch` with the emulator's environment; the
+# sample events, localized, in .run/events/ for `cargo lambda invoke`.
+watch: venv tools
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(VENV)/bin/python scripts/watch.py --invoke-port $(or $(INVOKE_PORT),9000)
 
 build: tools
 	rustup target add aarch64-unknown-linux-gnu

@@ -57,6 +57,7 @@ impl Handler {
     /// Handles one event. `deadline` is Lambda's, from the invocation
     /// context.
     pub async fn handle(&self, event: Value, deadline: SystemTime) -> Result<(), HandlerError> {
+        let deadline = effective_deadline(deadline, SystemTime::now());
         if let Some(kind) = EventKind::of(&event) {
             return Box::pin(self.handle_event(&kind, deadline)).await;
         }
@@ -111,6 +112,7 @@ impl Handler {
         W: FnOnce(Clients, Settings, Request) -> F,
         F: Future<Output = Outcome> + Send + 'static,
     {
+        let deadline = effective_deadline(deadline, SystemTime::now());
         let remaining = deadline
             .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO);
@@ -140,6 +142,12 @@ impl Handler {
             request_id = %request.request_id,
         );
         let budget = Budget::new(now, remaining, service_timeout(&request.properties));
+        info!(
+            lambda_remaining_ms = remaining.as_millis(),
+            work_ms = budget.work_until.saturating_duration_since(now).as_millis(),
+            limit = budget.limit,
+            "working budget"
+        );
         let work = work(self.clients.clone(), self.settings.clone(), request.clone());
         self.handle_request(request, work, budget)
             .instrument(span)
@@ -202,6 +210,25 @@ impl Handler {
                 error!(error = %e, "answer not delivered");
                 HandlerError::Unanswered(e)
             })
+    }
+}
+
+/// Lambda's deadline as an absolute time. Lambda sends epoch milliseconds;
+/// cargo-lambda's local runtime (`cargo lambda watch`) sends the function's
+/// timeout as a duration instead (600000), which read as a time lies in 1970.
+/// No real deadline lies before 2001, so such a value is taken as a duration
+/// from `now`.
+pub fn effective_deadline(deadline: SystemTime, now: SystemTime) -> SystemTime {
+    const NO_REAL_DEADLINE_BEFORE: Duration = Duration::from_secs(978_307_200);
+    match deadline.duration_since(std::time::UNIX_EPOCH) {
+        Ok(since_epoch) if since_epoch < NO_REAL_DEADLINE_BEFORE => {
+            warn!(
+                timeout_ms = since_epoch.as_millis(),
+                "the runtime sent a duration as the deadline (a local runtime); counting it from now"
+            );
+            now + since_epoch
+        }
+        _ => deadline,
     }
 }
 

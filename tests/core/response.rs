@@ -146,3 +146,22 @@ fn request_kinds_and_salvage() {
         Err(RequestError::Unanswerable(_))
     ));
 }
+
+#[test]
+fn a_deadline_sent_as_a_duration_is_counted_from_now() {
+    use bedrock_setup::handler::effective_deadline;
+    use std::time::{Duration, UNIX_EPOCH};
+    let now = UNIX_EPOCH + Duration::from_millis(1_795_685_642_367);
+    // Lambda: epoch milliseconds, taken as they are.
+    let real = now + Duration::from_secs(300);
+    assert_eq!(effective_deadline(real, now), real);
+    // cargo-lambda's local runtime: the timeout (600000 ms) as the deadline.
+    let local = UNIX_EPOCH + Duration::from_millis(600_000);
+    assert_eq!(
+        effective_deadline(local, now),
+        now + Duration::from_secs(600)
+    );
+    // A deadline just passed stays passed.
+    let passed = now - Duration::from_secs(1);
+    assert_eq!(effective_deadline(passed, now), passed);
+}

@@ -427,9 +427,18 @@ def main():
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"PORT {server.server_port}", flush=True)
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     threading.Thread(target=warm_endpoint_services, args=(JUDGE["account"], JUDGE["region"]),
                      daemon=True).start()
     server.serve_forever()
+
+
+def exit_with_parent(parent):
+    """A test that aborts (a stack overflow runs no destructor) must not leave
+    its emulator running: exit once the process that started it is gone."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def warm_endpoint_services(account, region):

@@ -327,3 +327,11 @@ async fn an_output_bucket_the_deployment_does_not_name_is_refused_naming_it() {
         details(&v)
     );
 }
+
+#[test]
+#[should_panic(expected = "No such file or directory")]
+fn an_emulator_that_cannot_start_says_why() {
+    // The test bed shows the emulator's own error instead of a bare
+    // "no port": here, a template that does not exist.
+    let _ = Emulator::start_judged_by(std::path::Path::new("/nonexistent/template.yaml"));
+}

@@ -58,6 +58,7 @@ pub struct Emulator {
     child: Child,
     pub endpoint: String,
     http: reqwest::Client,
+    stderr_path: PathBuf,
 }
 
 impl Emulator {
@@ -70,6 +71,12 @@ impl Emulator {
     /// The emulator, judging the handler's requests by another template
     /// (a test that removes a grant on purpose).
     pub fn start_judged_by(template: &std::path::Path) -> Emulator {
+        // Its stderr is kept, to show why it did not start.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let stderr_path =
+            std::env::temp_dir().join(format!("bcs-emulator-{}-{n}.log", std::process::id()));
+        let stderr = std::fs::File::create(&stderr_path).expect("emulator log file");
         let mut child = Command::new(python())
             .arg(project_dir().join("tests/emulator/moto_wrapper.py"))
             .args(["--host", "127.0.0.1", "--port", "0"])
@@ -84,7 +91,7 @@ impl Emulator {
             .arg(format!("--param=SignalKey.Arn={DEPLOYED_SIGNAL_KEY_ARN}"))
             .arg(format!("--param=AWS::AccountId={ACCOUNT}"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(stderr))
             .spawn()
             .expect("start the emulator");
         let stdout = child.stdout.take().expect("emulator stdout");
@@ -96,11 +103,17 @@ impl Emulator {
             .trim()
             .strip_prefix("PORT ")
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("emulator did not report a port: {line:?}"));
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                let _ = child.wait();
+                let why = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                panic!("emulator did not report a port: {line:?}; its stderr:\n{why}")
+            });
         Emulator {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
+            stderr_path,
         }
     }
 
@@ -174,8 +187,16 @@ impl Emulator {
             req = req.body(b.to_string());
         }
         let resp = req.send().await.expect("emulator control call");
+        let status = resp.status();
         let text = resp.text().await.expect("emulator control body");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        // A control call that did not take effect must fail the test, not
+        // let it pass on a fault that was never injected.
+        assert!(
+            status.is_success(),
+            "emulator control {path}: HTTP {status}: {text}"
+        );
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("emulator control {path}: unreadable answer ({e}): {text}"))
     }
 
     pub async fn add_faults(&self, rules: Value) {
@@ -244,6 +265,7 @@ impl Drop for Emulator {
         };
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.stderr_path);
         match violations {
             Ok(v) if v.is_empty() => {}
             Ok(v) => panic!(
@@ -531,16 +553,22 @@ pub async fn inventory(c: &Clients, output_bucket: &str) -> Inventory {
             .push((e.vpc_endpoint_id().unwrap_or_default().to_string(), rts));
     }
     inv.endpoints.sort();
-    if let Ok(p) = c.s3.get_bucket_policy().bucket(output_bucket).send().await {
-        let v: Value = serde_json::from_str(p.policy().unwrap_or("{}")).unwrap_or(Value::Null);
-        inv.bucket_statement_sids = v["Statement"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|s| s["Sid"].as_str().unwrap_or("-").to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+    match c.s3.get_bucket_policy().bucket(output_bucket).send().await {
+        Ok(p) => {
+            // An unreadable policy is an error here, never "no statements".
+            let text = p.policy().expect("a bucket policy has a document");
+            let v: Value = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("the bucket policy is not JSON ({e}): {text}"));
+            inv.bucket_statement_sids = v["Statement"]
+                .as_array()
+                .unwrap_or_else(|| panic!("the bucket policy has no Statement list: {text}"))
+                .iter()
+                .map(|s| s["Sid"].as_str().unwrap_or("-").to_string())
+                .collect();
+        }
+        Err(e)
+            if aws_sdk_s3::error::ProvideErrorMetadata::code(&e) == Some("NoSuchBucketPolicy") => {}
+        Err(e) => panic!("could not read the bucket policy: {e:?}"),
     }
     let jobs = c
         .bedrock

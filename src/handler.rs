@@ -19,7 +19,7 @@ use crate::plan::RequestKind;
 
 /// How long before Lambda's deadline the work is cut off so that the answer
 /// still goes out.
-pub(crate) const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Why the handler returns an error to Lambda.
 #[derive(Debug, Error)]

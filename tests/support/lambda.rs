@@ -35,7 +35,15 @@ where
     H: Fn(Parts, Bytes) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = Reply> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    serve_at("127.0.0.1:0", handler).await
+}
+
+async fn serve_at<H, F>(bind: &str, handler: H) -> SocketAddr
+where
+    H: Fn(Parts, Bytes) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Reply> + Send + 'static,
+{
+    let listener = TcpListener::bind(bind).await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -68,12 +76,21 @@ pub struct Answer {
     pub path_and_query: String,
     pub content_type: Option<String>,
     pub body: String,
+    /// When it arrived.
+    pub received_at: std::time::Instant,
 }
 
 impl Answer {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("answer body is JSON")
     }
+}
+
+/// A pre-signed URL of the shape CloudFormation sends, at `addr`.
+pub fn response_url(addr: SocketAddr, name: &str) -> String {
+    format!(
+        "http://{addr}/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/demo/{name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261125T000000Z&{SIGNATURE}"
+    )
 }
 
 /// The pre-signed S3 URL CloudFormation would wait on.
@@ -90,11 +107,21 @@ pub const SIGNATURE: &str = "X-Amz-Signature=5ecre7deadbeef0123456789";
 impl ResponseReceiver {
     /// Answers 503 to the first `failures` attempts, 200 after.
     pub async fn start(failures: u32) -> ResponseReceiver {
+        ResponseReceiver::start_at("127.0.0.1:0", failures).await
+    }
+
+    /// A receiver on a given port (which may have refused connections
+    /// before it started).
+    pub async fn start_on(port: u16, failures: u32) -> ResponseReceiver {
+        ResponseReceiver::start_at(&format!("127.0.0.1:{port}"), failures).await
+    }
+
+    async fn start_at(bind: &str, failures: u32) -> ResponseReceiver {
         let answers = Arc::new(Mutex::new(Vec::new()));
         let attempts = Arc::new(Mutex::new(0u32));
         let arrived = Arc::new(Notify::new());
         let (a, n, t) = (answers.clone(), arrived.clone(), attempts.clone());
-        let addr = serve(move |parts: Parts, body: Bytes| {
+        let addr = serve_at(bind, move |parts: Parts, body: Bytes| {
             let (a, n, t) = (a.clone(), n.clone(), t.clone());
             async move {
                 let attempt = {
@@ -109,6 +136,7 @@ impl ResponseReceiver {
                     return reply(StatusCode::SERVICE_UNAVAILABLE, "try again");
                 }
                 a.lock().expect("lock").push(Answer {
+                    received_at: std::time::Instant::now(),
                     path_and_query: parts
                         .uri
                         .path_and_query()
@@ -136,10 +164,7 @@ impl ResponseReceiver {
     /// A URL shaped like CloudFormation's, with a signature that must never
     /// be logged.
     pub fn url(&self, name: &str) -> String {
-        format!(
-            "http://{}/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/demo/{name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261125T000000Z&{SIGNATURE}",
-            self.addr
-        )
+        response_url(self.addr, name)
     }
 
     pub fn answers(&self) -> Vec<Answer> {

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::lambda::free_port;
 use support::*;
 
 /// `scripts/watch.py`, stopped (with its `cargo lambda watch` and emulator)
@@ -38,13 +39,6 @@ fn cargo_lambda() -> PathBuf {
         p.display()
     );
     p
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn wait_for(path: &Path, limit: Duration) -> String {

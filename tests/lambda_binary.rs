@@ -10,7 +10,9 @@ use bedrock_setup::cfn::{Answerer, Outcome};
 use bedrock_setup::handler::Handler;
 use bedrock_setup::lifecycle::Settings;
 use serde_json::{Value, json};
-use support::lambda::{FakeRuntime, Function, Reported, ResponseReceiver, SIGNATURE, response_url};
+use support::lambda::{
+    FakeRuntime, Function, Reported, ResponseReceiver, SIGNATURE, free_port, response_url,
+};
 use support::*;
 
 fn bootstrap() -> &'static Path {
@@ -27,6 +29,17 @@ fn event(
     let mut e = event_json(kind, url, request_id, physical_id, &Value::Null, None);
     e["ResourceProperties"] = props;
     e
+}
+
+/// A Delete of a placeholder physical id: answered without any AWS call.
+fn placeholder_delete(url: &str) -> Value {
+    event(
+        "Delete",
+        url,
+        "req-1",
+        Some("demo-stack-Customization-PLACEHOLDER1"),
+        json!({}),
+    )
 }
 
 /// Sends one event and returns its single answer, checking the promises
@@ -386,22 +399,9 @@ async fn answer_is_retried_while_the_connection_is_refused() {
     let rt = FakeRuntime::start().await;
     let f = Function::start(bootstrap(), &rt, None, "refused");
     // Nothing listens on the ResponseURL's port at first.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
+    let port = free_port();
     let url = response_url(([127, 0, 0, 1], port).into(), "refused");
-    rt.invoke(
-        "inv-1",
-        event(
-            "Delete",
-            &url,
-            "req-1",
-            Some("demo-stack-Customization-PLACEHOLDER1"),
-            json!({}),
-        ),
-        Duration::from_secs(30),
-    );
+    rt.invoke("inv-1", placeholder_delete(&url), Duration::from_secs(30));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let rx = ResponseReceiver::start_on(port, 0).await;
     let answers = rx.wait_for(1, Duration::from_secs(20)).await;
@@ -427,22 +427,9 @@ async fn answer_is_retried_while_the_connection_is_refused() {
 async fn an_answer_that_cannot_be_delivered_is_an_error_to_lambda() {
     let rt = FakeRuntime::start().await;
     let f = Function::start(bootstrap(), &rt, None, "undeliverable");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
+    let port = free_port();
     let url = response_url(([127, 0, 0, 1], port).into(), "nobody");
-    rt.invoke(
-        "inv-1",
-        event(
-            "Delete",
-            &url,
-            "req-1",
-            Some("demo-stack-Customization-PLACEHOLDER1"),
-            json!({}),
-        ),
-        Duration::from_secs(8),
-    );
+    rt.invoke("inv-1", placeholder_delete(&url), Duration::from_secs(8));
     let reported = rt.wait_reported(1, Duration::from_secs(20)).await;
     assert_eq!(reported.len(), 1);
     // An error, so that Lambda's retry gives the answer another chance.

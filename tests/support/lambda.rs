@@ -86,6 +86,14 @@ impl Answer {
     }
 }
 
+/// A loopback port nothing listens on (now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// A pre-signed URL of the shape CloudFormation sends, at `addr`.
 pub fn response_url(addr: SocketAddr, name: &str) -> String {
     format!(

@@ -1,0 +1,381 @@
+//! README promises that were tested only as plan decisions, now end to end
+//! against the emulator: each in-place Update changes exactly what it says
+//! and no more, and each kind of Delete does what the README says it does.
+
+mod support;
+
+use bedrock_setup::cfn::{Outcome, Status};
+use bedrock_setup::lifecycle::run;
+use serde_json::{Value, json};
+use support::*;
+
+const KMS_POLICY: &str = "BedrockCustomizationKmsAccess";
+
+fn ok(o: &Outcome) {
+    assert_eq!(o.status, Status::Success, "{}", o.reason);
+}
+
+struct Setup {
+    emu: Emulator,
+    fx: Fixture,
+    pid: String,
+    props: Value,
+    updates: usize,
+}
+
+impl Setup {
+    async fn create(props: impl FnOnce(&Fixture) -> Value) -> Setup {
+        let emu = Emulator::start();
+        let fx = Fixture::create(&emu).await;
+        let props = props(&fx);
+        let made = run(
+            &emu.handler_clients().await,
+            &fast_settings(),
+            &create("made", props.clone()),
+        )
+        .await;
+        ok(&made);
+        Setup {
+            emu,
+            fx,
+            pid: made.physical_id,
+            props,
+            updates: 0,
+        }
+    }
+
+    /// An Update to `new`: in place (same id), and no job submitted.
+    async fn update_in_place(&mut self, new: Value) -> Outcome {
+        self.updates += 1;
+        let jobs_before = self.jobs().await;
+        self.emu.clear_requests().await;
+        let out = run(
+            &self.emu.handler_clients().await,
+            &fast_settings(),
+            &update(
+                &format!("u{}", self.updates),
+                &self.pid,
+                new.clone(),
+                self.props.clone(),
+            ),
+        )
+        .await;
+        ok(&out);
+        assert_eq!(out.physical_id, self.pid, "in place: {}", out.reason);
+        assert_eq!(self.jobs().await, jobs_before, "no new job");
+        self.props = new;
+        out
+    }
+
+    async fn jobs(&self) -> Vec<(String, String)> {
+        inventory(&self.emu.check_clients().await, &self.fx.output_bucket)
+            .await
+            .jobs
+    }
+
+    async fn calls(&self) -> Vec<String> {
+        self.emu
+            .requests()
+            .await
+            .iter()
+            .filter_map(|r| r["operation"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    async fn role(&self) -> aws_sdk_iam::types::Role {
+        let c = self.emu.check_clients().await;
+        c.iam
+            .get_role()
+            .role_name(&self.pid)
+            .send()
+            .await
+            .expect("role")
+            .role
+            .expect("role")
+    }
+
+    async fn inline_policy(&self, name: &str) -> Option<String> {
+        let c = self.emu.check_clients().await;
+        c.iam
+            .get_role_policy()
+            .role_name(&self.pid)
+            .policy_name(name)
+            .send()
+            .await
+            .ok()
+            .map(|p| urlencoding_decoded(p.policy_document()))
+    }
+
+    async fn our_endpoint(&self) -> Option<aws_sdk_ec2::types::VpcEndpoint> {
+        let c = self.emu.check_clients().await;
+        let eps = c
+            .ec2
+            .describe_vpc_endpoints()
+            .send()
+            .await
+            .expect("endpoints");
+        eps.vpc_endpoints()
+            .iter()
+            .filter(|e| {
+                e.state()
+                    .is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted"))
+            })
+            .find(|e| {
+                e.tags()
+                    .iter()
+                    .any(|t| t.value() == Some(self.pid.as_str()))
+            })
+            .cloned()
+    }
+
+    async fn delete(&self, props: Value) -> Outcome {
+        self.emu.clear_requests().await;
+        run(
+            &self.emu.handler_clients().await,
+            &fast_settings(),
+            &delete("gone", &self.pid, props),
+        )
+        .await
+    }
+}
+
+fn urlencoding_decoded(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn with(mut v: Value, path: &str, value: Value) -> Value {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut at = &mut v;
+    for k in &parts[..parts.len() - 1] {
+        at = &mut at[*k];
+    }
+    at[parts[parts.len() - 1]] = value;
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_place_updates_change_exactly_what_they_say() {
+    let mut s = Setup::create(Fixture::full_properties).await;
+    let check = s.emu.check_clients().await;
+
+    // KmsKeyArns: the role's KMS policy follows.
+    let other_key = check.kms.create_key().send().await.expect("key");
+    let other_key = other_key
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("arn")
+        .to_string();
+    let out = s
+        .update_in_place(with(s.props.clone(), "KmsKeyArns", json!([other_key])))
+        .await;
+    assert!(out.reason.contains("KmsKeyArns"), "{}", out.reason);
+    let kms = s.inline_policy(KMS_POLICY).await.expect("kms policy");
+    assert!(
+        kms.contains(&other_key) && !kms.contains(&s.fx.data_key_arn),
+        "{kms}"
+    );
+
+    // PermissionsBoundaryArn: set, changed, removed.
+    for name in ["boundary-a", "boundary-b"] {
+        check
+            .iam
+            .create_policy()
+            .policy_name(name)
+            .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+            .send()
+            .await
+            .expect("boundary policy");
+    }
+    for name in ["boundary-a", "boundary-b"] {
+        let arn = format!("arn:aws:iam::{ACCOUNT}:policy/{name}");
+        s.update_in_place(with(s.props.clone(), "PermissionsBoundaryArn", json!(arn)))
+            .await;
+        let role = s.role().await;
+        assert_eq!(
+            role.permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn()),
+            Some(arn.as_str())
+        );
+    }
+    let mut unbounded = s.props.clone();
+    unbounded
+        .as_object_mut()
+        .expect("props")
+        .remove("PermissionsBoundaryArn");
+    s.update_in_place(unbounded).await;
+    assert!(
+        s.role().await.permissions_boundary().is_none(),
+        "boundary removed"
+    );
+
+    // RestrictOutputBucketToVpc: true -> false removes our statement, and back.
+    let sid = bedrock_setup::model::identity::bucket_statement_sid(&s.pid);
+    let sids = |inv: Inventory| inv.bucket_statement_sids;
+    assert!(sids(inventory(&check, &s.fx.output_bucket).await).contains(&sid));
+    s.update_in_place(with(
+        s.props.clone(),
+        "RestrictOutputBucketToVpc",
+        json!("false"),
+    ))
+    .await;
+    assert!(!sids(inventory(&check, &s.fx.output_bucket).await).contains(&sid));
+    s.update_in_place(with(
+        s.props.clone(),
+        "RestrictOutputBucketToVpc",
+        json!("true"),
+    ))
+    .await;
+    assert!(sids(inventory(&check, &s.fx.output_bucket).await).contains(&sid));
+
+    // S3Endpoint.Policy: the endpoint's policy follows.
+    let restricted = s.our_endpoint().await.expect("endpoint");
+    assert!(
+        restricted
+            .policy_document()
+            .unwrap_or("")
+            .contains("output-bucket")
+    );
+    s.update_in_place(with(
+        s.props.clone(),
+        "S3Endpoint.Policy",
+        json!("FullAccess"),
+    ))
+    .await;
+    let full = s.our_endpoint().await.expect("endpoint");
+    assert_eq!(
+        full.vpc_endpoint_id(),
+        restricted.vpc_endpoint_id(),
+        "the same endpoint"
+    );
+    assert!(
+        !full
+            .policy_document()
+            .unwrap_or("")
+            .contains("output-bucket")
+    );
+
+    // S3Endpoint.RouteTableIds: the endpoint moves to the given tables.
+    s.update_in_place(with(
+        s.props.clone(),
+        "S3Endpoint.RouteTableIds",
+        json!([s.fx.own_route_table]),
+    ))
+    .await;
+    let moved = s.our_endpoint().await.expect("endpoint");
+    assert_eq!(moved.route_table_ids(), [s.fx.own_route_table.clone()]);
+
+    // S3Endpoint.Create: false deletes our endpoint, true makes one again.
+    s.update_in_place(with(s.props.clone(), "S3Endpoint.Create", json!("false")))
+        .await;
+    assert!(s.our_endpoint().await.is_none(), "endpoint deleted");
+    s.update_in_place(with(s.props.clone(), "S3Endpoint.Create", json!("true")))
+        .await;
+    assert!(s.our_endpoint().await.is_some(), "endpoint made again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_with_stop_job_on_delete_false_leaves_the_job_running() {
+    let s =
+        Setup::create(|fx| with(fx.full_properties(), "Job.StopJobOnDelete", json!("false"))).await;
+    let out = s.delete(s.props.clone()).await;
+    ok(&out);
+    assert!(
+        !s.calls()
+            .await
+            .contains(&"StopModelCustomizationJob".to_string())
+    );
+    let jobs = s.jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].1, "InProgress", "{jobs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_of_an_ended_job_stops_nothing_and_keeps_the_model() {
+    for end in ["Completed", "Failed", "Stopped"] {
+        let s = Setup::create(Fixture::full_properties).await;
+        let job_name = s.jobs().await[0].0.clone();
+        s.emu.set_job_status(&job_name, end).await;
+        let out = s.delete(s.props.clone()).await;
+        ok(&out);
+        assert!(
+            !s.calls()
+                .await
+                .contains(&"StopModelCustomizationJob".to_string()),
+            "{end}: no stop call"
+        );
+        assert!(
+            !s.calls().await.contains(&"DeleteCustomModel".to_string()),
+            "{end}: the model is kept"
+        );
+        assert!(out.reason.contains("kept"), "{end}: {}", out.reason);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_detaches_a_managed_policy_someone_attached_and_keeps_the_policy() {
+    let s = Setup::create(Fixture::full_properties).await;
+    let check = s.emu.check_clients().await;
+    let policy = check
+        .iam
+        .create_policy()
+        .policy_name("someone-elses-policy")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("policy");
+    let arn = policy
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("arn")
+        .to_string();
+    check
+        .iam
+        .attach_role_policy()
+        .role_name(&s.pid)
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("attach");
+    let out = s.delete(s.props.clone()).await;
+    ok(&out);
+    assert!(s.calls().await.contains(&"DetachRolePolicy".to_string()));
+    assert!(
+        inventory(&check, &s.fx.output_bucket)
+            .await
+            .roles
+            .is_empty(),
+        "role deleted"
+    );
+    check
+        .iam
+        .get_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("the policy itself stays");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_whose_properties_never_validated_makes_no_call() {
+    let s = Setup::create(Fixture::full_properties).await;
+    let out = s
+        .delete(with(
+            s.props.clone(),
+            "VpcConfig.SubnetIds",
+            json!("not a list"),
+        ))
+        .await;
+    ok(&out);
+    assert!(
+        out.reason.contains("never passed validation"),
+        "{}",
+        out.reason
+    );
+    assert!(
+        s.calls().await.is_empty(),
+        "no AWS call at all: {:?}",
+        s.calls().await
+    );
+}

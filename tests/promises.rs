@@ -379,3 +379,189 @@ async fn a_delete_whose_properties_never_validated_makes_no_call() {
         s.calls().await
     );
 }
+
+/// A Create refused on a foreign part, then CloudFormation's rollback Delete
+/// with the same properties: the foreign part is left alone, and said so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_leaves_a_foreign_role_or_job_under_our_name_and_says_so() {
+    // A role.
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    foreign::role(&check, "someone-elses-role").await;
+    let props = with(
+        fx.full_properties(),
+        "RoleName",
+        json!("someone-elses-role"),
+    );
+    let (_emu, gone) = refused_then_rolled_back_on(emu, props, "someone-elses-role").await;
+    assert!(
+        gone.reason
+            .contains("role someone-elses-role is not ours and was left alone"),
+        "{}",
+        gone.reason
+    );
+    let theirs = check
+        .iam
+        .list_role_policies()
+        .role_name("someone-elses-role")
+        .send()
+        .await
+        .expect("their role is still there");
+    assert_eq!(theirs.policy_names(), ["theirs"]);
+
+    // A job.
+    let emu3 = Emulator::start();
+    let fx3 = Fixture::create(&emu3).await;
+    let check3 = emu3.check_clients().await;
+    foreign::job(&check3, "someone-elses-job", "someone-elses-model").await;
+    let props = with(
+        with(
+            fx3.full_properties(),
+            "Job.JobName",
+            json!("someone-elses-job"),
+        ),
+        "S3Endpoint.Create",
+        json!("false"),
+    );
+    let (_emu3, gone) = refused_then_rolled_back_on(emu3, props, "someone-elses-job").await;
+    assert!(
+        gone.reason
+            .contains("job someone-elses-job is not ours and was left alone"),
+        "{}",
+        gone.reason
+    );
+    let job = check3
+        .bedrock
+        .get_model_customization_job()
+        .job_identifier("someone-elses-job")
+        .send()
+        .await
+        .expect("their job");
+    assert_eq!(
+        job.status().map(|s| s.as_str()),
+        Some("InProgress"),
+        "not stopped"
+    );
+}
+
+async fn refused_then_rolled_back_on(
+    emu: Emulator,
+    props: Value,
+    says: &str,
+) -> (Emulator, Outcome) {
+    let handler = emu.handler_clients().await;
+    let made = run(
+        &handler,
+        &fast_settings(),
+        &create("foreign", props.clone()),
+    )
+    .await;
+    assert_eq!(made.status, Status::Failed, "{}", made.reason);
+    assert!(made.reason.contains(says), "{}", made.reason);
+    let gone = run(
+        &handler,
+        &fast_settings(),
+        &delete("rollback", &made.physical_id, props),
+    )
+    .await;
+    ok(&gone);
+    (emu, gone)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_onto_a_foreign_part_is_refused_and_the_setup_stays() {
+    let s = Setup::create(Fixture::full_properties).await;
+    let check = s.emu.check_clients().await;
+    foreign::role(&check, "someone-elses-role").await;
+    let before = inventory(&check, &s.fx.output_bucket).await;
+    let out = run(
+        &s.emu.handler_clients().await,
+        &fast_settings(),
+        &update(
+            "onto-theirs",
+            &s.pid,
+            with(s.props.clone(), "RoleName", json!("someone-elses-role")),
+            s.props.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(out.status, Status::Failed, "{}", out.reason);
+    assert!(
+        out.reason.contains("someone-elses-role") && out.reason.contains("not owned"),
+        "{}",
+        out.reason
+    );
+    assert_eq!(out.physical_id, s.pid, "a failed Update keeps its id");
+    assert_eq!(
+        inventory(&check, &s.fx.output_bucket).await,
+        before,
+        "nothing changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subnets_and_the_model_name_are_replacements() {
+    // Each on its own setup: after a replacement CloudFormation deletes the
+    // old setup, and never updates it again.
+    for (i, path) in ["VpcConfig.SubnetIds", "Job.CustomModelName"]
+        .into_iter()
+        .enumerate()
+    {
+        let s = Setup::create(Fixture::full_properties).await;
+        let value = match path {
+            "VpcConfig.SubnetIds" => json!([s.fx.subnets[0]]),
+            _ => json!("another-model-name"),
+        };
+        let new = with(s.props.clone(), path, value);
+        let handler = s.emu.handler_clients().await;
+        let out = run(
+            &handler,
+            &fast_settings(),
+            &update(&format!("r{i}"), &s.pid, new, s.props.clone()),
+        )
+        .await;
+        ok(&out);
+        assert_ne!(out.physical_id, s.pid, "{path}: a new setup");
+        assert!(out.reason.contains("replaces"), "{path}: {}", out.reason);
+        let roles = inventory(&s.emu.check_clients().await, &s.fx.output_bucket)
+            .await
+            .roles;
+        assert!(
+            roles.contains(&s.pid) && roles.contains(&out.physical_id),
+            "{path}: both live until CloudFormation's Delete of the old: {roles:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_meeting_someone_elses_endpoint_fails_naming_it() {
+    let s =
+        Setup::create(|fx| with(fx.full_properties(), "S3Endpoint.Create", json!("false"))).await;
+    let check = s.emu.check_clients().await;
+    let theirs = foreign::s3_endpoint(&check, &s.fx.vpc_id, &s.fx.own_route_table).await;
+    let before = inventory(&check, &s.fx.output_bucket).await;
+    let new = with(
+        with(s.props.clone(), "S3Endpoint.Create", json!("true")),
+        "Job.HyperParameters",
+        json!({ "epochCount": "3" }),
+    );
+    let out = run(
+        &s.emu.handler_clients().await,
+        &fast_settings(),
+        &update("replace", &s.pid, new, s.props.clone()),
+    )
+    .await;
+    assert_eq!(out.status, Status::Failed, "{}", out.reason);
+    assert!(
+        out.reason.contains(&theirs) && out.reason.contains("S3Endpoint.Create"),
+        "{}",
+        out.reason
+    );
+    assert_eq!(out.physical_id, s.pid);
+    assert_eq!(
+        inventory(&check, &s.fx.output_bucket).await.endpoints,
+        before.endpoints,
+        "their endpoint untouched"
+    );
+}

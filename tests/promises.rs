@@ -565,3 +565,96 @@ async fn a_replacement_meeting_someone_elses_endpoint_fails_naming_it() {
         "their endpoint untouched"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_custom_model_under_our_name_is_refused_on_create() {
+    use bedrock_setup::model::StackIdentity;
+    use bedrock_setup::model::identity::{derived_model_name, physical_id_for};
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let stack = StackIdentity::from_stack_id(STACK_ID).expect("stack");
+    let ours = derived_model_name(&physical_id_for(&stack, LOGICAL_ID, "made"));
+    // Someone else's training already produced a model under that name.
+    foreign::job(&emu.check_clients().await, "someone-elses-job", &ours).await;
+    emu.clear_requests().await;
+    let out = run(
+        &emu.handler_clients().await,
+        &fast_settings(),
+        &create("made", fx.full_properties()),
+    )
+    .await;
+    assert_eq!(out.status, Status::Failed, "{}", out.reason);
+    assert!(
+        out.reason.contains(&format!("custom model '{ours}'"))
+            && out.reason.contains("Job.CustomModelName"),
+        "{}",
+        out.reason
+    );
+    let mutating: Vec<String> = emu
+        .requests()
+        .await
+        .iter()
+        .filter_map(|r| r["operation"].as_str())
+        .filter(|op| is_mutating(op))
+        .map(str::to_string)
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_create_whose_job_was_submitted_stops_it_and_removes_its_model() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    // The bucket statement's write is slow (the job is submitted meanwhile),
+    // then its confirmation cannot read the policy: the Create fails after
+    // the job went in. The flags ask to keep the model.
+    emu.add_faults(json!([
+        { "service": "s3", "operation": "GetBucketPolicy", "kind": "error500", "skip": 1, "times": -1 },
+        { "service": "s3", "operation": "PutBucketPolicy", "kind": "delay", "delay_ms": 2500, "times": 1 }
+    ]))
+    .await;
+    let props = with(
+        fx.full_properties(),
+        "Job.DeleteCustomModelOnDelete",
+        json!("false"),
+    );
+    let out = run(
+        &emu.handler_clients().await,
+        &fast_settings(),
+        &create("doomed", props.clone()),
+    )
+    .await;
+    assert_eq!(out.status, Status::Failed, "{}", out.reason);
+    let calls: Vec<String> = emu
+        .requests()
+        .await
+        .iter()
+        .filter_map(|r| r["operation"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        calls.contains(&"CreateModelCustomizationJob".to_string()),
+        "the job went in: {calls:?}"
+    );
+    assert!(
+        calls.contains(&"StopModelCustomizationJob".to_string()),
+        "and was stopped: {calls:?}"
+    );
+    assert!(
+        calls.contains(&"DeleteCustomModel".to_string()),
+        "its model removed whatever the flags: {calls:?}"
+    );
+    // CloudFormation's rollback Delete, with AWS healthy again, leaves nothing.
+    emu.clear_faults().await;
+    let gone = run(
+        &emu.handler_clients().await,
+        &fast_settings(),
+        &delete("rollback", &out.physical_id, props),
+    )
+    .await;
+    ok(&gone);
+    let inv = inventory(&emu.check_clients().await, &fx.output_bucket).await;
+    assert!(
+        inv.roles.is_empty() && inv.endpoints.is_empty() && inv.models.is_empty(),
+        "{inv:?}"
+    );
+}

@@ -658,3 +658,36 @@ async fn a_failed_create_whose_job_was_submitted_stops_it_and_removes_its_model(
         "{inv:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_leaves_a_foreign_model_under_our_name_and_says_so() {
+    use bedrock_setup::model::StackIdentity;
+    use bedrock_setup::model::identity::{derived_model_name, physical_id_for};
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    let stack = StackIdentity::from_stack_id(STACK_ID).expect("stack");
+    let ours = derived_model_name(&physical_id_for(&stack, LOGICAL_ID, "foreign"));
+    foreign::job(&check, "someone-elses-job", &ours).await;
+    // Even asked to delete models, the Delete leaves one that is not ours.
+    let props = with(
+        fx.full_properties(),
+        "Job.DeleteCustomModelOnDelete",
+        json!("true"),
+    );
+    let (_emu, gone) = refused_then_rolled_back_on(emu, props, &ours).await;
+    assert!(
+        gone.reason.contains(&format!(
+            "custom model {ours} is not ours and was left alone"
+        )),
+        "{}",
+        gone.reason
+    );
+    check
+        .bedrock
+        .get_custom_model()
+        .model_identifier(&ours)
+        .send()
+        .await
+        .expect("their model is still there");
+}

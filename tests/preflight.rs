@@ -8,6 +8,7 @@ mod support;
 use bedrock_setup::cfn::{Outcome, Status};
 use bedrock_setup::lifecycle::run;
 use serde_json::{Value, json};
+use support::json_paths::with;
 use support::*;
 
 fn mutating(requests: &[Value]) -> Vec<String> {
@@ -72,16 +73,7 @@ async fn each_doomed_setup_is_refused_naming_the_property_before_any_change() {
         .expect("arn")
         .to_string();
     let full = fx.full_properties();
-    let with = |path: &str, value: Value| {
-        let mut p = full.clone();
-        let mut at = &mut p;
-        let parts: Vec<&str> = path.split('.').collect();
-        for k in &parts[..parts.len() - 1] {
-            at = &mut at[*k];
-        }
-        at[parts[parts.len() - 1]] = value;
-        p
-    };
+    let with = |path: &str, value: Value| with(full.clone(), path, value);
     let cases: Vec<(&str, &str, Value)> = vec![
         (
             "TrainingDataUri",

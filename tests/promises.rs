@@ -7,6 +7,7 @@ mod support;
 use bedrock_setup::cfn::{Outcome, Status};
 use bedrock_setup::lifecycle::run;
 use serde_json::{Value, json};
+use support::json_paths::{with, without};
 use support::*;
 
 const KMS_POLICY: &str = "BedrockCustomizationKmsAccess";
@@ -107,25 +108,14 @@ impl Setup {
     }
 
     async fn our_endpoint(&self) -> Option<aws_sdk_ec2::types::VpcEndpoint> {
-        let c = self.emu.check_clients().await;
-        let eps = c
-            .ec2
-            .describe_vpc_endpoints()
-            .send()
+        live_endpoints(&self.emu.check_clients().await)
             .await
-            .expect("endpoints");
-        eps.vpc_endpoints()
-            .iter()
-            .filter(|e| {
-                e.state()
-                    .is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted"))
-            })
+            .into_iter()
             .find(|e| {
                 e.tags()
                     .iter()
                     .any(|t| t.value() == Some(self.pid.as_str()))
             })
-            .cloned()
     }
 
     async fn delete(&self, props: Value) -> Outcome {
@@ -143,16 +133,6 @@ fn urlencoding_decoded(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
-}
-
-fn with(mut v: Value, path: &str, value: Value) -> Value {
-    let parts: Vec<&str> = path.split('.').collect();
-    let mut at = &mut v;
-    for k in &parts[..parts.len() - 1] {
-        at = &mut at[*k];
-    }
-    at[parts[parts.len() - 1]] = value;
-    v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,12 +179,8 @@ async fn in_place_updates_change_exactly_what_they_say() {
             Some(arn.as_str())
         );
     }
-    let mut unbounded = s.props.clone();
-    unbounded
-        .as_object_mut()
-        .expect("props")
-        .remove("PermissionsBoundaryArn");
-    s.update_in_place(unbounded).await;
+    s.update_in_place(without(s.props.clone(), "PermissionsBoundaryArn"))
+        .await;
     assert!(
         s.role().await.permissions_boundary().is_none(),
         "boundary removed"

@@ -24,11 +24,8 @@ impl<'a, 'e> Reader<'a, 'e> {
         name: &str,
         map: &'a Map<String, Value>,
     ) -> Reader<'a, 'b> {
-        Reader {
-            map,
-            path: self.path_of(name),
-            errs: self.errs,
-        }
+        let path = self.path_of(name);
+        self.nested_path(&path, map)
     }
 
     pub(crate) fn path_of(&self, name: &str) -> String {

@@ -516,6 +516,24 @@ pub struct Inventory {
     pub models: Vec<String>,
 }
 
+/// The region's VPC endpoints, less the deleted ones EC2 still lists.
+pub async fn live_endpoints(c: &Clients) -> Vec<aws_sdk_ec2::types::VpcEndpoint> {
+    let eps = c
+        .ec2
+        .describe_vpc_endpoints()
+        .send()
+        .await
+        .expect("endpoints");
+    eps.vpc_endpoints()
+        .iter()
+        .filter(|e| {
+            e.state()
+                .is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted"))
+        })
+        .cloned()
+        .collect()
+}
+
 pub async fn inventory(c: &Clients, output_bucket: &str) -> Inventory {
     let mut inv = Inventory::default();
     let roles = c.iam.list_roles().send().await.expect("list roles");
@@ -525,20 +543,7 @@ pub async fn inventory(c: &Clients, output_bucket: &str) -> Inventory {
         .map(|r| r.role_name().to_string())
         .collect();
     inv.roles.sort();
-    let eps = c
-        .ec2
-        .describe_vpc_endpoints()
-        .send()
-        .await
-        .expect("endpoints");
-    for e in eps.vpc_endpoints() {
-        let state = e
-            .state()
-            .map(|s| s.as_str().to_ascii_lowercase())
-            .unwrap_or_default();
-        if state == "deleted" {
-            continue;
-        }
+    for e in live_endpoints(c).await {
         let owner = e
             .tags()
             .iter()

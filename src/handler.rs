@@ -101,7 +101,8 @@ impl Handler {
     }
 
     /// `handle` with the request's work given: the seam through which tests
-    /// drive the answer path with work that panics or never ends.
+    /// drive the answer path with work that panics or never ends. `deadline`
+    /// is absolute (`handle` has already read a local runtime's duration).
     pub async fn handle_with<W, F>(
         &self,
         event: Value,
@@ -112,7 +113,6 @@ impl Handler {
         W: FnOnce(Clients, Settings, Request) -> F,
         F: Future<Output = Outcome> + Send + 'static,
     {
-        let deadline = effective_deadline(deadline, SystemTime::now());
         let remaining = deadline
             .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO);

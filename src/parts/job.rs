@@ -16,7 +16,7 @@ use aws_sdk_bedrock::types::{
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::{PartError, Removal, aws_error, unless_not_found};
+use super::{PartError, Removal, aws_error, removal, unless_not_found};
 use crate::cfn::JobEnd;
 use crate::model::{CustomizationType, Distillation, TagSet, VpcConfig};
 
@@ -493,7 +493,7 @@ async fn delete(
     if tags_of(bedrock, &arn).await?.owner() != Some(physical_id) {
         return Ok(Removal::NotOurs);
     }
-    let deleted = unless_not_found(
+    removal(
         "bedrock:DeleteCustomModel",
         bedrock
             .delete_custom_model()
@@ -501,10 +501,5 @@ async fn delete(
             .send(),
         |e| e.is_resource_not_found_exception(),
     )
-    .await?;
-    Ok(if deleted.is_some() {
-        Removal::Done
-    } else {
-        Removal::NotFound
-    })
+    .await
 }

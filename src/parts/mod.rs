@@ -154,6 +154,19 @@ where
     }
 }
 
+/// Sends a delete whose "not found" answer means "already gone".
+pub(crate) async fn removal<T, E>(
+    operation: &'static str,
+    sent: impl Future<Output = Result<T, SdkError<E>>>,
+    not_found: impl FnOnce(&E) -> bool,
+) -> Result<Removal, PartError>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let deleted = unless_not_found(operation, sent, not_found).await?;
+    Ok(deleted.map_or(Removal::NotFound, |_| Removal::Done))
+}
+
 /// Our owner tag's value among a part's tags, whatever the service's tag
 /// type: role, endpoint, job and model alike.
 pub(crate) fn owner_in<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<&'a str> {

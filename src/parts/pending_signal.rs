@@ -8,7 +8,7 @@ use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::{Value, json};
 
-use super::{PartError, Removal, aws_error, unless_not_found};
+use super::{PartError, Removal, aws_error, removal, unless_not_found};
 use crate::model::SignalUrl;
 
 /// Where the pending signals live.
@@ -82,17 +82,12 @@ pub(crate) async fn find(
 
 /// Removes the setup's pending signal.
 pub(crate) async fn remove(ssm: &Client, physical_id: &str) -> Result<Removal, PartError> {
-    let deleted = unless_not_found(
+    removal(
         "ssm:DeleteParameter",
         ssm.delete_parameter().name(name_of(physical_id)).send(),
         |e| e.is_parameter_not_found(),
     )
-    .await?;
-    Ok(if deleted.is_some() {
-        Removal::Done
-    } else {
-        Removal::NotFound
-    })
+    .await
 }
 
 /// Every pending signal, by physical id (for the sweep).

@@ -55,6 +55,17 @@ fn current_id() -> String {
     physical_id_for(&stack(), "Customization", "req-1")
 }
 
+fn delete(pid: &str, props: &Value) -> Decision {
+    decide(&facts(
+        RequestKind::Delete,
+        Some(pid),
+        props,
+        None,
+        None,
+        &stack(),
+    ))
+}
+
 fn update(new: &Value, old: &Value) -> Decision {
     let s = stack();
     let pid = current_id();
@@ -357,28 +368,10 @@ fn update_of_a_placeholder_makes_a_new_setup() {
 
 #[test]
 fn delete_decisions() {
-    let s = stack();
     let pid = current_id();
     let props = full();
-    assert!(matches!(
-        decide(&facts(
-            RequestKind::Delete,
-            Some(&pid),
-            &props,
-            None,
-            None,
-            &s
-        )),
-        Decision::Teardown { .. }
-    ));
-    match decide(&facts(
-        RequestKind::Delete,
-        Some("demo-stack-Customization-1ABCDEFGHIJK"),
-        &props,
-        None,
-        None,
-        &s,
-    )) {
+    assert!(matches!(delete(&pid, &props), Decision::Teardown { .. }));
+    match delete("demo-stack-Customization-1ABCDEFGHIJK", &props) {
         Decision::Nothing { physical_id, why } => {
             assert_eq!(physical_id, "demo-stack-Customization-1ABCDEFGHIJK");
             assert!(why.contains("not made by this handler"), "{why}");
@@ -386,17 +379,7 @@ fn delete_decisions() {
         other => panic!("{other:?}"),
     }
     let bad = with(full(), "OutputDataUri", json!("x"));
-    assert!(matches!(
-        decide(&facts(
-            RequestKind::Delete,
-            Some(&pid),
-            &bad,
-            None,
-            None,
-            &s
-        )),
-        Decision::Nothing { .. }
-    ));
+    assert!(matches!(delete(&pid, &bad), Decision::Nothing { .. }));
 }
 
 #[test]
@@ -460,19 +443,8 @@ fn a_role_path_outside_the_handlers_path_is_refused_on_create_and_update() {
 fn a_delete_is_decided_whatever_the_role_path() {
     // A Delete must never be refused for a path: the teardown says what it
     // cannot remove (see parts::role::teardown), everything else goes.
-    let s = stack();
     let pid = current_id();
     let mut props = minimal();
     props["RolePath"] = json!("/elsewhere/");
-    assert!(matches!(
-        decide(&facts(
-            RequestKind::Delete,
-            Some(&pid),
-            &props,
-            None,
-            None,
-            &s
-        )),
-        Decision::Teardown { .. }
-    ));
+    assert!(matches!(delete(&pid, &props), Decision::Teardown { .. }));
 }

@@ -4,49 +4,28 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// An event as the plan sees it, before its properties are parsed.
-struct Facts<'a> {
+/// The plan's decision on an event, with the properties parsed as the
+/// orchestrator parses them (once, where the request is read).
+fn decide(
     kind: RequestKind,
-    pid: Option<&'a str>,
-    props: &'a Value,
-    old: Option<&'a Value>,
-    deployed: Option<&'a str>,
-    stack: &'a bedrock_setup::model::StackIdentity,
-}
-
-fn facts<'a>(
-    kind: RequestKind,
-    pid: Option<&'a str>,
-    props: &'a Value,
-    old: Option<&'a Value>,
-    deployed: Option<&'a str>,
-    stack: &'a bedrock_setup::model::StackIdentity,
-) -> Facts<'a> {
-    Facts {
-        kind,
-        pid,
-        props,
-        old,
-        deployed,
-        stack,
-    }
-}
-
-/// The plan's decision, with the properties parsed as the orchestrator
-/// parses them (once, where the request is read).
-fn decide(f: &Facts) -> Decision {
+    pid: Option<&str>,
+    props: &Value,
+    old: Option<&Value>,
+    deployed: Option<&str>,
+    stack: &bedrock_setup::model::StackIdentity,
+) -> Decision {
     use bedrock_setup::model::SetupProperties;
-    let new = SetupProperties::parse(f.props, f.stack);
-    let old = f.old.map(|o| SetupProperties::parse(o, f.stack));
+    let new = SetupProperties::parse(props, stack);
+    let old = old.map(|o| SetupProperties::parse(o, stack));
     bedrock_setup::plan::decide(&EventFacts {
-        kind: f.kind,
-        stack: f.stack,
+        kind,
+        stack,
         logical_id: "Customization",
         request_id: "req-9",
-        physical_id: f.pid,
+        physical_id: pid,
         properties: &new,
         old_properties: old.as_ref(),
-        deployed_fingerprint: f.deployed,
+        deployed_fingerprint: deployed,
         managed_role_path: "/bedrock-customization/",
     })
 }
@@ -56,34 +35,20 @@ fn current_id() -> String {
 }
 
 fn delete(pid: &str, props: &Value) -> Decision {
-    decide(&facts(
-        RequestKind::Delete,
-        Some(pid),
-        props,
-        None,
-        None,
-        &stack(),
-    ))
+    decide(RequestKind::Delete, Some(pid), props, None, None, &stack())
 }
 
 fn update(new: &Value, old: &Value) -> Decision {
     let s = stack();
     let pid = current_id();
-    decide(&facts(
-        RequestKind::Update,
-        Some(&pid),
-        new,
-        Some(old),
-        None,
-        &s,
-    ))
+    decide(RequestKind::Update, Some(&pid), new, Some(old), None, &s)
 }
 
 #[test]
 fn create_makes_a_new_setup_with_a_derived_id() {
     let s = stack();
     let props = full();
-    match decide(&facts(RequestKind::Create, None, &props, None, None, &s)) {
+    match decide(RequestKind::Create, None, &props, None, None, &s) {
         Decision::Ensure(e) => {
             assert_eq!(e.how, EnsureKind::Create);
             assert_eq!(e.physical_id, physical_id_for(&s, "Customization", "req-9"));
@@ -97,7 +62,7 @@ fn create_makes_a_new_setup_with_a_derived_id() {
 fn invalid_create_is_refused_with_the_id_it_would_have() {
     let s = stack();
     let props = with(full(), "TrainingDataUri", json!("nope"));
-    match decide(&facts(RequestKind::Create, None, &props, None, None, &s)) {
+    match decide(RequestKind::Create, None, &props, None, None, &s) {
         Decision::Refuse {
             physical_id,
             reason,
@@ -289,14 +254,14 @@ fn rollback_to_what_is_deployed_is_in_place() {
     let deployed_props = full();
     let failed_new = with(full(), "Job.HyperParameters", json!({ "epochCount": "3" }));
     let fp = parse_ok(&deployed_props).replacement_fingerprint();
-    let d = decide(&facts(
+    let d = decide(
         RequestKind::Update,
         Some(&pid),
         &deployed_props,
         Some(&failed_new),
         Some(&fp),
         &s,
-    ));
+    );
     assert!(
         matches!(
             d,
@@ -308,14 +273,14 @@ fn rollback_to_what_is_deployed_is_in_place() {
         "{d:?}"
     );
     // Without the fingerprint the same event would replace (or refuse).
-    let d = decide(&facts(
+    let d = decide(
         RequestKind::Update,
         Some(&pid),
         &deployed_props,
         Some(&failed_new),
         None,
         &s,
-    ));
+    );
     assert!(
         !matches!(
             d,
@@ -352,14 +317,14 @@ fn invalid_update_is_refused_keeping_the_id() {
 fn update_of_a_placeholder_makes_a_new_setup() {
     let s = stack();
     let props = full();
-    let d = decide(&facts(
+    let d = decide(
         RequestKind::Update,
         Some("demo-stack-Customization-1ABCDEFGHIJK"),
         &props,
         Some(&props),
         None,
         &s,
-    ));
+    );
     match d {
         Decision::Ensure(e) => assert_eq!(e.how, EnsureKind::Create),
         other => panic!("{other:?}"),
@@ -415,7 +380,7 @@ fn a_role_path_outside_the_handlers_path_is_refused_on_create_and_update() {
     for path in ["/", "/other/", "/bedrock/"] {
         let mut props = minimal();
         props["RolePath"] = json!(path);
-        let create = decide(&facts(RequestKind::Create, None, &props, None, None, &s));
+        let create = decide(RequestKind::Create, None, &props, None, None, &s);
         match create {
             Decision::Refuse { reason, .. } => {
                 assert!(reason.contains("RolePath"), "{reason}");
@@ -433,7 +398,7 @@ fn a_role_path_outside_the_handlers_path_is_refused_on_create_and_update() {
         let mut props = minimal();
         props["RolePath"] = json!(path);
         assert!(matches!(
-            decide(&facts(RequestKind::Create, None, &props, None, None, &s)),
+            decide(RequestKind::Create, None, &props, None, None, &s),
             Decision::Ensure(_)
         ));
     }

@@ -335,18 +335,11 @@ async fn undo_new_setup(ctx: &Context<'_>, plan: &Ensure) -> String {
         warn!(error = %e, "could not hand the endpoint back");
     }
     match Box::pin(teardown(ctx.clients, ctx.settings, pid, &plan.props, true)).await {
-        Ok(_) => {
-            if let Some((old_pid, old)) = replaced {
-                // Nothing is left of the replacement: the mark made when it
-                // started has nothing to point at any more.
-                let old_role = old.names(old_pid).role_name;
-                if let Err(m) = role::mark_orphan(&ctx.clients.iam, &old_role, old_pid, None).await
-                {
-                    warn!(error = %m, "could not clear the replacement mark; the rollback update finds nothing to remove");
-                }
-            }
-            "what this request made was removed again".to_string()
-        }
+        // A replacement's mark on the old setup's role stays: a call whose
+        // answer was lost (a timeout) may still land after this teardown
+        // looked, so the rollback Update that follows looks again, removes
+        // what it finds and clears the mark.
+        Ok(_) => "what this request made was removed again".to_string(),
         // CloudFormation sends no Delete for a replacement whose Update
         // failed; the mark the replacement set on the old setup's role before
         // any change (an undo runs only after one) leads its rollback Update

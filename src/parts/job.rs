@@ -16,7 +16,7 @@ use aws_sdk_bedrock::types::{
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::{PartError, Removal, aws_error, removal, unless_not_found};
+use super::{PartError, Removal, aws_error, tag_scoped_removal, unless_not_found};
 use crate::cfn::JobEnd;
 use crate::model::{CustomizationType, Distillation, TagSet, VpcConfig};
 
@@ -493,13 +493,14 @@ async fn delete(
     if tags_of(bedrock, &arn).await?.owner() != Some(physical_id) {
         return Ok(Removal::NotOurs);
     }
-    removal(
+    tag_scoped_removal(
         "bedrock:DeleteCustomModel",
         bedrock
             .delete_custom_model()
             .model_identifier(model_name)
             .send(),
         |e| e.is_resource_not_found_exception(),
+        async { Ok(find_model_arn(bedrock, model_name).await?.is_some()) },
     )
     .await
 }

@@ -85,6 +85,14 @@ fn listed(errors: &[PropertyError]) -> String {
 }
 
 impl PartError {
+    /// IAM refused the call (each service names it its own way).
+    pub(crate) fn is_access_denied(&self) -> bool {
+        matches!(
+            self,
+            PartError::Aws { code: Some(c), .. } if c == "AccessDenied" || c == "AccessDeniedException"
+        )
+    }
+
     /// An input AWS showed to be wrong, as a validation error would name it.
     pub(crate) fn input(
         property: impl Into<String>,
@@ -165,6 +173,32 @@ where
 {
     let deleted = unless_not_found(operation, sent, not_found).await?;
     Ok(deleted.map_or(Removal::NotFound, |_| Removal::Done))
+}
+
+/// `removal` for a delete our permissions allow only on a resource carrying
+/// our tag. When an attempt's answer is lost after the delete took effect,
+/// the SDK's retry finds no resource and so no tag, and IAM refuses it; the
+/// resource is looked up again (`still_there`) before that refusal is
+/// reported, and its absence is the delete's success.
+pub(crate) async fn tag_scoped_removal<T, E>(
+    operation: &'static str,
+    sent: impl Future<Output = Result<T, SdkError<E>>>,
+    not_found: impl FnOnce(&E) -> bool,
+    still_there: impl Future<Output = Result<bool, PartError>>,
+) -> Result<Removal, PartError>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match removal(operation, sent, not_found).await {
+        Err(e) if e.is_access_denied() => {
+            if still_there.await? {
+                Err(e)
+            } else {
+                Ok(Removal::Done)
+            }
+        }
+        other => other,
+    }
 }
 
 /// Our owner tag's value among a part's tags, whatever the service's tag

@@ -5,7 +5,7 @@ use aws_sdk_iam::operation::get_role::GetRoleError;
 use aws_sdk_iam::types::{Role, Tag as IamTag};
 use futures_util::future::try_join_all;
 
-use super::{PartError, Removal, aws_error, owner_in, removal, unless_not_found};
+use super::{PartError, Removal, aws_error, owner_in, tag_scoped_removal, unless_not_found};
 use crate::model::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, TagSet};
 
 /// What the role should be.
@@ -329,10 +329,11 @@ pub(crate) async fn teardown(
         ));
     }
     detach_all_policies(iam, name).await?;
-    removal(
+    tag_scoped_removal(
         "iam:DeleteRole",
         iam.delete_role().role_name(name).send(),
         |e| e.is_no_such_entity_exception(),
+        async { Ok(find(iam, name).await?.is_some()) },
     )
     .await
 }

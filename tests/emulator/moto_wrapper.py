@@ -6,7 +6,11 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
 - Bedrock job and model identifiers given as ARNs are not found by moto;
   they are reduced to the name (moto's ARNs end in the name).
 - A request log (`GET /_emulator/requests`), so tests count calls.
-- Per-operation fault and delay injection (`POST /_emulator/faults`).
+- Per-operation fault and delay injection (`POST /_emulator/faults`): AWS
+  error answers, connections dropped before or after the call took effect,
+  slow answers (the call still takes effect, late) and hung calls (no answer,
+  no effect, until the faults are cleared); `GET /_emulator/inflight` says how
+  many requests are still being served, so a test can wait for late effects.
 - Setting a job's status (`POST /_emulator/bedrock/job-status`): moto
   leaves jobs InProgress forever.
 - A foundation-model catalogue (`foundation_models.json`): moto has none, so
@@ -14,6 +18,9 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
   Bedrock's, for every region but China's (where moto has no Bedrock).
 - EC2 client tokens: a repeated `Create*` call with the same ClientToken
   gets the first call's answer, as from EC2 (moto would create a twin).
+- A repeated DeleteVpcEndpoints of an endpoint already deleted succeeds
+  (moto removes its routes again and fails with InvalidRoute.NotFound, so a
+  retry after a lost answer could never succeed).
 
 And it judges the handler's requests as real AWS would, which moto does not:
 - authorization (`authz.py`): every request signed with the handler's access
@@ -63,6 +70,10 @@ RULES = []
 TOKENS = {}
 # What the handler did that real AWS would refuse: (kind, operation, detail).
 VIOLATIONS = []
+# Requests being served now (a slow one may land after its client gave up).
+INFLIGHT = [0]
+# Bumped when the faults are cleared: hung requests then give up at once.
+FAULT_EPOCH = [0]
 # The judge of the handler's requests, when the wrapper was given a template.
 JUDGE = {"policy": None, "principal_key": None, "account": "123456789012", "partition": "aws",
          "region": "us-east-1"}
@@ -184,6 +195,13 @@ def matching_rule(service, operation):
     return None
 
 
+def sdk_attempt(environ):
+    """The SDK's attempt number (`amz-sdk-request: attempt=2; max=4`): 1 for
+    a first try, or a client that does not say."""
+    m = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+    return int(m.group(1)) if m else 1
+
+
 def drop_connection(environ):
     sock = environ.get("werkzeug.socket")
     if sock is not None:
@@ -253,6 +271,10 @@ def control(environ, start_response, body):
     elif path == "/_emulator/faults" and method == "DELETE":
         with LOCK:
             RULES.clear()
+            FAULT_EPOCH[0] += 1
+    elif path == "/_emulator/inflight" and method == "GET":
+        with LOCK:
+            result = {"inflight": INFLIGHT[0]}
     elif path == "/_emulator/bedrock/job-status" and method == "POST":
         set_job_status(json.loads(body))
     elif path == "/_emulator/violations" and method == "GET":
@@ -315,6 +337,15 @@ class Wrapper:
         environ["wsgi.input"] = io.BytesIO(body)
         if environ.get("PATH_INFO", "").startswith("/_emulator/"):
             return control(environ, start_response, body)
+        with LOCK:
+            INFLIGHT[0] += 1
+        try:
+            return self.serve(environ, start_response, body)
+        finally:
+            with LOCK:
+                INFLIGHT[0] -= 1
+
+    def serve(self, environ, start_response, body):
 
         m = ARN_IDENTIFIER.match(environ.get("PATH_INFO", ""))
         if m:
@@ -322,7 +353,8 @@ class Wrapper:
             environ["RAW_URI"] = environ["REQUEST_URI"] = environ["PATH_INFO"]
         service, region, operation = classify(environ, body)
         entry = {"service": service, "region": region, "operation": operation,
-                 "method": environ.get("REQUEST_METHOD"), "at": time.time()}
+                 "method": environ.get("REQUEST_METHOD"), "at": time.time(),
+                 "attempt": sdk_attempt(environ)}
         violation = judge(environ, service, region, operation, body)
         if violation is not None:
             kind, detail = violation
@@ -345,6 +377,15 @@ class Wrapper:
             kind = rule.get("kind")
             if kind == "delay":
                 time.sleep(rule.get("delay_ms", 100) / 1000.0)
+            elif kind == "hang":
+                # No answer and no effect: a call lost on its way. It gives
+                # up when the faults are cleared, so no thread outlives a test.
+                with LOCK:
+                    epoch = FAULT_EPOCH[0]
+                until = time.time() + rule.get("delay_ms", 60000) / 1000.0
+                while time.time() < until and FAULT_EPOCH[0] == epoch:
+                    time.sleep(0.05)
+                drop_connection(environ)
             elif kind == "drop":
                 drop_connection(environ)
             elif kind == "drop_after":
@@ -423,6 +464,7 @@ def main():
         JUDGE["region"] = params["AWS::Region"]
         JUDGE["policy"] = authz.execution_policy(args.template, params)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    idempotent_endpoint_delete()
     app = Wrapper(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -431,6 +473,21 @@ def main():
     threading.Thread(target=warm_endpoint_services, args=(JUDGE["account"], JUDGE["region"]),
                      daemon=True).start()
     server.serve_forever()
+
+
+def idempotent_endpoint_delete():
+    """DeleteVpcEndpoints leaves an endpoint listed in the `deleted` state;
+    deleting it again must not touch routes it no longer has."""
+    from moto.ec2.models.vpcs import VPCBackend
+
+    original = VPCBackend.delete_vpc_endpoints
+
+    def delete(self, vpce_ids=None):
+        live = [i for i in vpce_ids or []
+                if getattr(self.vpc_end_points.get(i), "state", None) != "deleted"]
+        return original(self, live)
+
+    VPCBackend.delete_vpc_endpoints = delete
 
 
 def exit_with_parent(parent):

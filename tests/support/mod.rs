@@ -220,7 +220,29 @@ impl Emulator {
             .await
         {
             Value::Array(a) => a,
-            _ => Vec::new(),
+            other => panic!("emulator request log: not a list: {other}"),
+        }
+    }
+
+    /// Waits until the emulator serves no request: a slow call's late effect
+    /// has landed (or a hung one given up) before the test looks.
+    pub async fn wait_idle(&self) {
+        let start = std::time::Instant::now();
+        loop {
+            let v = self
+                .control(reqwest::Method::GET, "/_emulator/inflight", None)
+                .await;
+            let n = v["inflight"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("emulator inflight: unreadable answer: {v}"));
+            if n == 0 {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "the emulator is still serving {n} requests after 90 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -596,8 +618,13 @@ pub async fn inventory(c: &Clients, output_bucket: &str) -> Inventory {
     inv
 }
 
+/// The per-attempt timeout of `fast_retry_clients` (production: 20 s).
+pub const TEST_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The handler's clients with the production retry count but millisecond
-/// backoff, so that hundreds of fault scenarios finish in minutes.
+/// backoff and a short per-attempt timeout, so that hundreds of fault
+/// scenarios, slow answers among them, finish in minutes while running the
+/// same timeout and retry path as in production.
 pub async fn fast_retry_clients(endpoint: &str) -> Clients {
     let config = bedrock_setup::parts::sdk_config_loader()
         .retry_config(
@@ -605,6 +632,13 @@ pub async fn fast_retry_clients(endpoint: &str) -> Clients {
                 .with_max_attempts(4)
                 .with_initial_backoff(Duration::from_millis(5))
                 .with_max_backoff(Duration::from_millis(40)),
+        )
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(TEST_ATTEMPT_TIMEOUT)
+                .operation_timeout(Duration::from_secs(15))
+                .build(),
         )
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
@@ -671,10 +705,28 @@ impl InProcess {
         props: &Value,
         old: Option<&Value>,
     ) -> Value {
+        self.send_within(
+            Duration::from_secs(120),
+            (kind, request_id, physical_id),
+            props,
+            old,
+        )
+        .await
+    }
+
+    /// `send` with the invocation's remaining time: Lambda's deadline is
+    /// `remaining` from now.
+    pub async fn send_within(
+        &self,
+        remaining: Duration,
+        (kind, request_id, physical_id): (&str, &str, Option<&str>),
+        props: &Value,
+        old: Option<&Value>,
+    ) -> Value {
         let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let url = self.receiver.url(&format!("e{n}"));
         let ev = event_json(kind, &url, request_id, physical_id, props, old);
-        let deadline = std::time::SystemTime::now() + Duration::from_secs(120);
+        let deadline = std::time::SystemTime::now() + remaining;
         let before = self.receiver.answers().len();
         let result = self.handler.handle(ev, deadline).await;
         assert!(
@@ -740,9 +792,15 @@ pub mod foreign {
 
     /// A role with one inline policy, `theirs`.
     pub async fn role(c: &Clients, name: &str) {
+        role_under(c, "/", name).await;
+    }
+
+    /// `role`, on an IAM path of their choosing (ours too).
+    pub async fn role_under(c: &Clients, path: &str, name: &str) {
         let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         c.iam
             .create_role()
+            .path(path)
             .role_name(name)
             .assume_role_policy_document(trust)
             .send()

@@ -253,3 +253,47 @@ async fn service_timeout_is_accepted_and_an_update_of_only_it_changes_nothing() 
         before
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_model_named_by_its_arn_is_a_base_the_check_finds() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    // An earlier customization of the account: its job made the model.
+    foreign::job(&check, "earlier-job", "my-earlier-model").await;
+    let model = check
+        .bedrock
+        .get_custom_model()
+        .model_identifier("my-earlier-model")
+        .send()
+        .await
+        .expect("the earlier model");
+    let arn = model.model_arn().to_string();
+    let props = with(fx.full_properties(), "Job.BaseModelIdentifier", json!(arn));
+    let out = create_with(&emu, "from-custom", props).await;
+    assert_eq!(out.status, Status::Success, "{}", out.reason);
+    assert!(!out.reason.contains("not checked"), "{}", out.reason);
+    let operations: Vec<String> = emu
+        .requests()
+        .await
+        .iter()
+        .filter_map(|r| r["operation"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        operations.iter().any(|op| op == "GetCustomModel"),
+        "the base was looked up as a custom model: {operations:?}"
+    );
+    assert!(
+        !operations.iter().any(|op| op == "GetFoundationModel"),
+        "a custom model is not a foundation model: {operations:?}"
+    );
+    // The job went in (moto records any base as a foundation-model ARN, so
+    // its baseModelArn says nothing about what the handler sent).
+    check
+        .bedrock
+        .get_model_customization_job()
+        .job_identifier(out.data["JobName"].as_str())
+        .send()
+        .await
+        .expect("the job");
+}

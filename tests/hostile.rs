@@ -455,21 +455,25 @@ async fn bad_input_corpus_fails_naming_the_property_with_no_mutating_call() {
 
 // ----------------------------------------------------------- concurrency
 
+/// The bucket owner's own statement, which every setup must leave alone.
+async fn owners_bucket_policy(c: &bedrock_setup::parts::Clients, bucket: &str) -> Value {
+    let policy = json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "OwnerStatement", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": format!("arn:aws:s3:::{bucket}") }] });
+    c.s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("the owner's bucket policy");
+    policy
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_setups_on_one_bucket_keep_exactly_their_statements() {
     let emu = Emulator::start();
     let fx = Fixture::create(&emu).await;
     let check = emu.check_clients().await;
     let handler = emu.handler_clients().await;
-    let user = json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "OwnerStatement", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::output-bucket" }] });
-    check
-        .s3
-        .put_bucket_policy()
-        .bucket(&fx.output_bucket)
-        .policy(user.to_string())
-        .send()
-        .await
-        .expect("policy");
+    let user = owners_bucket_policy(&check, &fx.output_bucket).await;
     // Widen the read-modify-write window so the writers really interleave.
     emu.add_faults(json!([{ "service": "s3", "operation": "PutBucketPolicy", "kind": "delay", "delay_ms": 150, "times": -1 }])).await;
     let mut props = fx.full_properties();
@@ -708,15 +712,7 @@ impl Foreign {
             "demo-stack-Customization-their-model",
         );
         foreign::job(&check, job, model).await;
-        let user = json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "OwnerStatement", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::output-bucket" }] });
-        check
-            .s3
-            .put_bucket_policy()
-            .bucket(&fx.output_bucket)
-            .policy(user.to_string())
-            .send()
-            .await
-            .expect("policy");
+        owners_bucket_policy(&check, &fx.output_bucket).await;
         let mut f = Foreign {
             roles,
             job,
@@ -800,13 +796,6 @@ impl Foreign {
             .send()
             .await
             .expect("their job");
-        let job_tags = c
-            .bedrock
-            .list_tags_for_resource()
-            .resource_arn(job.job_arn())
-            .send()
-            .await
-            .expect("their job's tags");
         let model = c
             .bedrock
             .get_custom_model()
@@ -814,18 +803,6 @@ impl Foreign {
             .send()
             .await
             .expect("their model");
-        let model_tags = c
-            .bedrock
-            .list_tags_for_resource()
-            .resource_arn(model.model_arn())
-            .send()
-            .await
-            .expect("their model's tags");
-        let tags = |t: &[aws_sdk_bedrock::types::Tag]| -> Vec<(String, String)> {
-            t.iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect()
-        };
         let bucket_policy =
             c.s3.get_bucket_policy()
                 .bucket(&fx.output_bucket)
@@ -837,11 +814,26 @@ impl Foreign {
         json!({
             "roles": roles,
             "endpoints": endpoints,
-            "job": { "status": job.status().map(|s| s.as_str()), "tags": tags(job_tags.tags()) },
-            "model": { "arn": model.model_arn(), "tags": tags(model_tags.tags()) },
+            "job": { "status": job.status().map(|s| s.as_str()), "tags": bedrock_tags(c, job.job_arn()).await },
+            "model": { "arn": model.model_arn(), "tags": bedrock_tags(c, model.model_arn()).await },
             "bucket_policy": bucket_policy,
         })
     }
+}
+
+/// A Bedrock job's or model's tags, in order.
+async fn bedrock_tags(c: &bedrock_setup::parts::Clients, arn: &str) -> Vec<(String, String)> {
+    let out = c
+        .bedrock
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("their tags");
+    out.tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
 }
 
 /// Everything that must hold once CloudFormation has cleaned up: nothing of

@@ -273,12 +273,7 @@ async fn a_custom_model_named_by_its_arn_is_a_base_the_check_finds() {
     let out = create_with(&emu, "from-custom", props).await;
     assert_eq!(out.status, Status::Success, "{}", out.reason);
     assert!(!out.reason.contains("not checked"), "{}", out.reason);
-    let operations: Vec<String> = emu
-        .requests()
-        .await
-        .iter()
-        .filter_map(|r| r["operation"].as_str().map(str::to_string))
-        .collect();
+    let operations: Vec<String> = emu.operations().await;
     assert!(
         operations.iter().any(|op| op == "GetCustomModel"),
         "the base was looked up as a custom model: {operations:?}"

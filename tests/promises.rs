@@ -75,12 +75,7 @@ impl Setup {
     }
 
     async fn calls(&self) -> Vec<String> {
-        self.emu
-            .requests()
-            .await
-            .iter()
-            .filter_map(|r| r["operation"].as_str().map(str::to_string))
-            .collect()
+        self.emu.operations().await
     }
 
     async fn role(&self) -> aws_sdk_iam::types::Role {
@@ -601,12 +596,7 @@ async fn a_failed_create_whose_job_was_submitted_stops_it_and_removes_its_model(
     )
     .await;
     assert_eq!(out.status, Status::Failed, "{}", out.reason);
-    let calls: Vec<String> = emu
-        .requests()
-        .await
-        .iter()
-        .filter_map(|r| r["operation"].as_str().map(str::to_string))
-        .collect();
+    let calls: Vec<String> = emu.operations().await;
     assert!(
         calls.contains(&"CreateModelCustomizationJob".to_string()),
         "the job went in: {calls:?}"

@@ -246,6 +246,15 @@ impl Emulator {
         }
     }
 
+    /// The operation of every AWS request the emulator saw, oldest first.
+    pub async fn operations(&self) -> Vec<String> {
+        self.requests()
+            .await
+            .iter()
+            .filter_map(|r| r["operation"].as_str().map(str::to_string))
+            .collect()
+    }
+
     pub async fn clear_requests(&self) {
         self.control(reqwest::Method::DELETE, "/_emulator/requests", None)
             .await;

@@ -76,6 +76,11 @@ pub(crate) enum PartError {
     },
 }
 
+/// IAM's refusal, as each service names it.
+pub(crate) fn denied(code: Option<&str>) -> bool {
+    matches!(code, Some("AccessDenied" | "AccessDeniedException"))
+}
+
 fn listed(errors: &[PropertyError]) -> String {
     errors
         .iter()
@@ -85,12 +90,9 @@ fn listed(errors: &[PropertyError]) -> String {
 }
 
 impl PartError {
-    /// IAM refused the call (each service names it its own way).
+    /// IAM refused the call.
     pub(crate) fn is_access_denied(&self) -> bool {
-        matches!(
-            self,
-            PartError::Aws { code: Some(c), .. } if c == "AccessDenied" || c == "AccessDeniedException"
-        )
+        matches!(self, PartError::Aws { code, .. } if denied(code.as_deref()))
     }
 
     /// An input AWS showed to be wrong, as a validation error would name it.

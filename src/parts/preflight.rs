@@ -11,7 +11,7 @@
 use aws_sdk_bedrock::error::ProvideErrorMetadata;
 use futures_util::future::join_all;
 
-use super::{Clients, PartError, aws_error};
+use super::{Clients, PartError, aws_error, denied};
 use crate::model::{CustomizationType, PropertyError, S3Uri, SetupProperties, StackIdentity};
 
 /// What the checks found.
@@ -109,10 +109,6 @@ pub(crate) async fn check(
         }
     }
     Ok(findings)
-}
-
-fn denied(code: Option<&str>) -> bool {
-    matches!(code, Some("AccessDenied" | "AccessDeniedException"))
 }
 
 /// The object, or at least one object under the prefix: one key listed.

@@ -912,34 +912,10 @@ async fn clean_run_calls(
     };
     emu.wait_idle().await;
     emu.clear_requests().await;
-    let (tagged, retrain) = changed_props(props);
-    let answer = match stage {
-        Stage::Create => hp.send("Create", &probe("stage"), None, props, None).await,
-        Stage::UpdateInPlace => {
-            hp.send(
-                "Update",
-                &probe("stage"),
-                pid.as_deref(),
-                &tagged,
-                Some(props),
-            )
-            .await
-        }
-        Stage::Replace => {
-            hp.send(
-                "Update",
-                &probe("stage"),
-                pid.as_deref(),
-                &retrain,
-                Some(props),
-            )
-            .await
-        }
-        Stage::Delete => {
-            hp.send("Delete", &probe("stage"), pid.as_deref(), props, None)
-                .await
-        }
-    };
+    let (kind, new, old) = stage_request(stage, props);
+    let answer = hp
+        .send(kind, &probe("stage"), pid.as_deref(), &new, old.as_ref())
+        .await;
     assert_eq!(answer["Status"], "SUCCESS", "clean {stage:?}: {answer}");
     let mut calls: std::collections::BTreeMap<(String, String), u32> = Default::default();
     // First attempts only: a retry of a slow call (the machine is shared) is
@@ -964,13 +940,25 @@ async fn clean_run_calls(
         Stage::Replace => {
             hp.send("Delete", &probe("del-old"), pid.as_deref(), props, None)
                 .await;
-            hp.send("Delete", &probe("del-new"), Some(&new_pid), &retrain, None)
+            hp.send("Delete", &probe("del-new"), Some(&new_pid), &new, None)
                 .await;
         }
         Stage::Delete => {}
     }
     emu.wait_idle().await;
     calls
+}
+
+/// The request a stage sends to a setup made with `props`: its type, its
+/// properties and its old properties.
+fn stage_request(stage: Stage, props: &Value) -> (&'static str, Value, Option<Value>) {
+    let (tagged, retrain) = changed_props(props);
+    match stage {
+        Stage::Create => ("Create", props.clone(), None),
+        Stage::UpdateInPlace => ("Update", tagged, Some(props.clone())),
+        Stage::Replace => ("Update", retrain, Some(props.clone())),
+        Stage::Delete => ("Delete", props.clone(), None),
+    }
 }
 
 fn changed_props(props: &Value) -> (Value, Value) {
@@ -990,31 +978,15 @@ async fn send_faulted(
     props: &Value,
     base: Option<&str>,
 ) -> Value {
-    let (tagged, retrain) = changed_props(props);
     let remaining = if s.kind == "deadline" {
         bedrock_setup::handler::DEADLINE_MARGIN + DEADLINE_BUDGET
     } else {
         Duration::from_secs(120)
     };
+    let (kind, new, old) = stage_request(s.stage, props);
     let rid = format!("s{n}-faulted");
-    match s.stage {
-        Stage::Create => {
-            hp.send_within(remaining, ("Create", &rid, None), props, None)
-                .await
-        }
-        Stage::UpdateInPlace => {
-            hp.send_within(remaining, ("Update", &rid, base), &tagged, Some(props))
-                .await
-        }
-        Stage::Replace => {
-            hp.send_within(remaining, ("Update", &rid, base), &retrain, Some(props))
-                .await
-        }
-        Stage::Delete => {
-            hp.send_within(remaining, ("Delete", &rid, base), props, None)
-                .await
-        }
-    }
+    hp.send_within(remaining, (kind, &rid, base), &new, old.as_ref())
+        .await
 }
 
 /// The fault fired, as often as asked, and the answer is the one its kind

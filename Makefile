@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # Only `sam validate` reads it; the handler takes its region from Lambda.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv tools build test lint run watch bench package deploy clean
+.PHONY: help venv tools build test lint run watch bench profiles package deploy clean
 
 help:
 	@echo "make run    - run the handler end to end on the sample events against the local AWS emulator"
@@ -20,6 +20,7 @@ help:
 	@echo "make watch  - cargo lambda watch against the local AWS emulator, for cargo lambda invoke"
 	@echo "make build  - the deployable arm64 bootstrap, zipped ($(LAMBDA_ZIP))"
 	@echo "make bench  - start-up, lifecycle round trips, memory and size figures"
+	@echo "make profiles - cold arm64 build time, zip size and start-up of each release profile (hours)"
 	@echo "make package - the Serverless Application Repository package, as far as it goes offline"
 	@echo "make deploy - sam build && sam deploy --guided"
 	@echo "make clean  - remove build output and virtualenvs"
@@ -74,6 +75,12 @@ bench: venv build
 	cargo build --release -p echo-baseline
 	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
 		--echo $(TARGET_DIR)/release/echo --zip $(LAMBDA_ZIP)
+
+# Every LTO / codegen-units setting built cold, one after another, each in
+# its own target directory; results accumulate in ~/.cache (resumable).
+profiles: venv tools
+	cargo build --release -p echo-baseline
+	$(VENV)/bin/python scripts/build_profiles.py --echo $(TARGET_DIR)/release/echo
 
 # What `sam package` uploads, laid out offline and linted; uploading and
 # `sam publish` need AWS (the script prints the two commands).

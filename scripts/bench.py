@@ -72,6 +72,12 @@ def invalid_create(port):
     return event
 
 
+def print_medians(ours, echo):
+    print(f"  {'':22} {'median':>8} {'min':>8} {'max':>8}")
+    for name, t in (("handler bootstrap", ours), ("bare lambda_runtime", echo)):
+        print(f"  {name:22} {statistics.median(t):8.2f} {min(t):8.2f} {max(t):8.2f}")
+
+
 def control(endpoint, method, path, body=None):
     req = urllib.request.Request(endpoint + path, method=method,
                                  data=json.dumps(body).encode() if body is not None else None)
@@ -112,9 +118,7 @@ def main():
 
     ours, echo = start_up_alternating(args.bootstrap, args.echo, args.runs)
     print(f"start-up, spawn -> first /next, {args.runs} alternating rounds (ms)")
-    print(f"  {'':22} {'median':>8} {'min':>8} {'max':>8}")
-    for name, t in (("handler bootstrap", ours), ("bare lambda_runtime", echo)):
-        print(f"  {name:22} {statistics.median(t):8.2f} {min(t):8.2f} {max(t):8.2f}")
+    print_medians(ours, echo)
     print(f"  ratio of medians: {statistics.median(ours) / statistics.median(echo):.2f}x (target <= 1.3x)\n")
 
     # Work moved after the first poll must not just move the cost: the whole
@@ -122,9 +126,7 @@ def main():
     ours, echo = start_up_alternating(args.bootstrap, args.echo, args.runs, invalid_create)
     print(f"cold invocation, spawn -> response to a waiting event, {args.runs} alternating rounds (ms)")
     print("  (the handler's event is a Create it refuses before any AWS call, answered to CloudFormation)")
-    print(f"  {'':22} {'median':>8} {'min':>8} {'max':>8}")
-    for name, t in (("handler bootstrap", ours), ("bare lambda_runtime", echo)):
-        print(f"  {name:22} {statistics.median(t):8.2f} {min(t):8.2f} {max(t):8.2f}")
+    print_medians(ours, echo)
     print()
 
     emulator, endpoint = start_emulator()

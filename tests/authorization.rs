@@ -52,15 +52,6 @@ fn details(violations: &[Value]) -> String {
         .join("\n")
 }
 
-fn mutating(requests: &[Value]) -> Vec<String> {
-    requests
-        .iter()
-        .filter_map(|r| r["operation"].as_str())
-        .filter(|op| is_mutating(op))
-        .map(str::to_string)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_read_scoped_to_the_path_is_denied_for_a_role_not_yet_made() {
     // The grant as it was before the judge existed: GetRole only under the
@@ -92,7 +83,7 @@ async fn a_role_read_scoped_to_the_path_is_denied_for_a_role_not_yet_made() {
         d.contains("GetRole: no statement allows iam:GetRole on arn:aws:iam::123456789012:role/demo-stack-Customization-"),
         "{d}"
     );
-    assert!(mutating(&emu.requests().await).is_empty());
+    assert!(emu.mutating_operations().await.is_empty());
     let _ = std::fs::remove_file(narrowed);
 }
 
@@ -318,7 +309,7 @@ async fn an_output_bucket_the_deployment_does_not_name_is_refused_naming_it() {
         "{}",
         out.reason
     );
-    assert!(mutating(&emu.requests().await).is_empty());
+    assert!(emu.mutating_operations().await.is_empty());
     let v = emu.take_violations().await;
     assert!(
         v.iter().all(|x| x["operation"] == "GetBucketPolicy")

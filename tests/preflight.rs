@@ -11,15 +11,6 @@ use serde_json::{Value, json};
 use support::json_paths::with;
 use support::*;
 
-fn mutating(requests: &[Value]) -> Vec<String> {
-    requests
-        .iter()
-        .filter_map(|r| r["operation"].as_str())
-        .filter(|op| is_mutating(op))
-        .map(str::to_string)
-        .collect()
-}
-
 async fn create_with(emu: &Emulator, id: &str, props: Value) -> Outcome {
     emu.clear_requests().await;
     run(
@@ -176,7 +167,7 @@ async fn each_doomed_setup_is_refused_naming_the_property_before_any_change() {
     let mut problems = Vec::new();
     for (i, (property, says, props)) in cases.into_iter().enumerate() {
         let out = create_with(&emu, &format!("doomed-{i}"), props).await;
-        let calls = mutating(&emu.requests().await);
+        let calls = emu.mutating_operations().await;
         if out.status != Status::Failed
             || !out.reason.contains(&format!("{property}: "))
             || !out.reason.contains(says)
@@ -246,7 +237,7 @@ async fn service_timeout_is_accepted_and_an_update_of_only_it_changes_nothing() 
     assert_eq!(out.status, Status::Success, "{}", out.reason);
     assert_eq!(out.physical_id, made.physical_id);
     assert_eq!(out.data, made.data, "the same outputs, read back");
-    let calls = mutating(&emu.requests().await);
+    let calls = emu.mutating_operations().await;
     assert!(calls.is_empty(), "no AWS writes: {calls:?}");
     assert_eq!(
         inventory(&emu.check_clients().await, &fx.output_bucket).await,

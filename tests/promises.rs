@@ -561,14 +561,7 @@ async fn a_foreign_custom_model_under_our_name_is_refused_on_create() {
         "{}",
         out.reason
     );
-    let mutating: Vec<String> = emu
-        .requests()
-        .await
-        .iter()
-        .filter_map(|r| r["operation"].as_str())
-        .filter(|op| is_mutating(op))
-        .map(str::to_string)
-        .collect();
+    let mutating = emu.mutating_operations().await;
     assert!(mutating.is_empty(), "{mutating:?}");
 }
 

@@ -255,6 +255,13 @@ impl Emulator {
             .collect()
     }
 
+    /// The operations among them that change something (`is_mutating`).
+    pub async fn mutating_operations(&self) -> Vec<String> {
+        let mut ops = self.operations().await;
+        ops.retain(|op| is_mutating(op));
+        ops
+    }
+
     pub async fn clear_requests(&self) {
         self.control(reqwest::Method::DELETE, "/_emulator/requests", None)
             .await;

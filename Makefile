@@ -45,10 +45,11 @@ lint: venv tools
 	$(VENV)/bin/cfn-lint template.yaml examples/stack.yaml
 	$(TOOLS)/bin/sam validate --lint --template template.yaml
 
-# The test bed's own judges (authorization and API-model checks) first, then
-# every Rust suite, each of which runs its AWS calls through them.
+# The test bed's own judges (authorization and API-model checks) and its
+# idempotency tokens first, then every Rust suite, each of which runs its AWS
+# calls through them.
 test: lint
-	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz
+	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper
 	cargo test --all-targets
 
 # The bootstrap the integration tests build (the test build's feature set):

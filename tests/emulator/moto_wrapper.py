@@ -16,8 +16,12 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
 - A foundation-model catalogue (`foundation_models.json`): moto has none, so
   GetFoundationModel and ListFoundationModels are answered here, shaped like
   Bedrock's, for every region but China's (where moto has no Bedrock).
-- EC2 client tokens: a repeated `Create*` call with the same ClientToken
-  gets the first call's answer, as from EC2 (moto would create a twin).
+- Idempotency tokens: a repeated EC2 `Create*` call with the same
+  ClientToken, or a repeated CreateModelCustomizationJob with the same
+  clientRequestToken, gets the first call's answer, as from EC2 and Bedrock
+  (moto would create a twin, or refuse the name). A repeat that arrives while
+  the first is still being served (a retry after a timed-out attempt) waits
+  for it, as the services' own deduplication does.
 - A repeated DeleteVpcEndpoints of an endpoint already deleted succeeds
   (moto removes its routes again and fails with InvalidRoute.NotFound, so a
   retry after a lost answer could never succeed).
@@ -65,9 +69,13 @@ from moto.moto_server.werkzeug_app import (
 LOCK = threading.Lock()
 REQUESTS = []
 RULES = []
-# EC2 answers a repeated ClientToken with the first call's result; moto
-# ignores tokens, so the wrapper replays: (action, token) -> response.
+# EC2 and Bedrock answer a repeated idempotency token with the first call's
+# result; moto ignores tokens, so the wrapper replays:
+# (service, operation, token) -> response. One lock per token, held while
+# its first call runs: moto serves requests on threads, and two copies of one
+# create running at once would both take effect.
 TOKENS = {}
+TOKEN_LOCKS = {}
 # What the handler did that real AWS would refuse: (kind, operation, detail).
 VIOLATIONS = []
 # Requests being served now (a slow one may land after its client gave up).
@@ -327,6 +335,22 @@ def judge(environ, service, region, operation, body):
     return None
 
 
+def idempotency_token(service, operation, body):
+    """The token by which the real service answers a repeated create with
+    the first one's result, or None: EC2's ClientToken, Bedrock's
+    clientRequestToken of a customization job."""
+    if service == "ec2" and operation.startswith("Create"):
+        token = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("ClientToken")
+        return token[0] if token else None
+    if service == "bedrock" and operation == "CreateModelCustomizationJob":
+        try:
+            token = json.loads(body or b"{}").get("clientRequestToken")
+        except (ValueError, AttributeError):
+            return None
+        return token if isinstance(token, str) and token else None
+    return None
+
+
 class Wrapper:
     def __init__(self, app):
         self.app = app
@@ -404,7 +428,25 @@ class Wrapper:
         return [data]
 
     def forward(self, environ, service, operation, body):
-        """moto's answer, as AWS would give it: (status, headers, body)."""
+        """moto's answer, as AWS would give it: (status, headers, body); a
+        repeated idempotency token gets the first successful answer."""
+        token = idempotency_token(service, operation, body)
+        if token is None:
+            return self.answer(environ, service, operation)
+        key = (service, operation, token)
+        with LOCK:
+            first = TOKEN_LOCKS.setdefault(key, threading.Lock())
+        with first:
+            with LOCK:
+                cached = TOKENS.get(key)
+            if cached is None:
+                cached = self.answer(environ, service, operation)
+                if cached[0].startswith("2"):
+                    with LOCK:
+                        TOKENS[key] = cached
+            return cached
+
+    def answer(self, environ, service, operation):
         if service == "bedrock" and operation in ("GetFoundationModel", "ListFoundationModels"):
             return foundation_models(environ, operation)
         if service == "bedrock":
@@ -413,17 +455,6 @@ class Wrapper:
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(data))))
             return status, headers, data
-        token = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("ClientToken")
-        if service == "ec2" and operation.startswith("Create") and token:
-            key = (operation, token[0])
-            with LOCK:
-                cached = TOKENS.get(key)
-            if cached is None:
-                cached = self.collect(environ)
-                if cached[0].startswith("200"):
-                    with LOCK:
-                        cached = TOKENS.setdefault(key, cached)
-            return cached
         return self.collect(environ)
 
     def collect(self, environ):

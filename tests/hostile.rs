@@ -907,6 +907,9 @@ async fn clean_run_calls(
         Stage::Create => None,
         _ => {
             let a = hp.send("Create", &probe("create"), None, props, None).await;
+            // A probe Create that failed leaves nothing for the stage to act
+            // on, and the stage's calls would be only its reads.
+            assert_eq!(a["Status"], "SUCCESS", "clean {stage:?}, its Create: {a}");
             Some(a["PhysicalResourceId"].as_str().expect("pid").to_string())
         }
     };
@@ -1190,7 +1193,7 @@ const LANES: usize = 2;
 /// One lane of a stage: the scenarios on every `LANES`-th operation, in
 /// order; the outcome each was judged to need.
 async fn fault_lane(stage: Stage, seed_offset: u8, lane: usize) -> Vec<Expected> {
-    let emu = Emulator::start();
+    let emu = off_the_workers(Emulator::start).await;
     let fx = Fixture::create(&emu).await;
     let theirs = Foreign::place(&emu, &fx).await;
     let hp = InProcess::new(fast_retry_clients(&emu.endpoint).await).await;
@@ -1213,7 +1216,24 @@ async fn fault_lane(stage: Stage, seed_offset: u8, lane: usize) -> Vec<Expected>
     for (n, s) in mine {
         outcomes.push(run_scenario(&emu, &fx, &theirs, &hp, n, s).await);
     }
+    // Dropping it reads its violations and stops it, which blocks too.
+    off_the_workers(move || drop(emu)).await;
     outcomes
+}
+
+/// Runs blocking work (starting or stopping an emulator: a child process and
+/// a socket read, seconds on a busy machine) on tokio's blocking pool. On the
+/// runtime's two workers it would stall the other lanes' handlers, whose
+/// per-attempt timeouts keep counting meanwhile: a clean probe could then
+/// time out for no reason of its own. A panic comes out as the panic.
+async fn off_the_workers<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => match e.try_into_panic() {
+            Ok(p) => std::panic::resume_unwind(p),
+            Err(e) => panic!("blocking work cancelled: {e}"),
+        },
+    }
 }
 
 /// Every stage's scenarios, the lanes all at once. Each lane's failure is

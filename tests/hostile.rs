@@ -909,7 +909,12 @@ async fn clean_run_calls(
             let a = hp.send("Create", &probe("create"), None, props, None).await;
             // A probe Create that failed leaves nothing for the stage to act
             // on, and the stage's calls would be only its reads.
-            assert_eq!(a["Status"], "SUCCESS", "clean {stage:?}, its Create: {a}");
+            if a["Status"] != "SUCCESS" {
+                panic!(
+                    "clean {stage:?}, its Create: {a}\n{}",
+                    recent_requests(emu).await
+                );
+            }
             Some(a["PhysicalResourceId"].as_str().expect("pid").to_string())
         }
     };
@@ -919,7 +924,9 @@ async fn clean_run_calls(
     let answer = hp
         .send(kind, &probe("stage"), pid.as_deref(), &new, old.as_ref())
         .await;
-    assert_eq!(answer["Status"], "SUCCESS", "clean {stage:?}: {answer}");
+    if answer["Status"] != "SUCCESS" {
+        panic!("clean {stage:?}: {answer}\n{}", recent_requests(emu).await);
+    }
     let mut calls: std::collections::BTreeMap<(String, String), u32> = Default::default();
     // First attempts only: a retry of a slow call (the machine is shared) is
     // not a call a fault can be scheduled on.
@@ -950,6 +957,34 @@ async fn clean_run_calls(
     }
     emu.wait_idle().await;
     calls
+}
+
+/// The emulator's view of the last requests, for a failure message: when
+/// each arrived and how long it was served, so a timeout shows whether the
+/// time went in the emulator or before a request reached it.
+async fn recent_requests(emu: &Emulator) -> String {
+    let log = emu.requests().await;
+    let t0 = log.first().and_then(|r| r["at"].as_f64()).unwrap_or(0.0);
+    let lines: Vec<String> = log
+        .iter()
+        .rev()
+        .take(24)
+        .rev()
+        .map(|r| {
+            let at = r["at"].as_f64().unwrap_or(0.0);
+            let served = r["end"]
+                .as_f64()
+                .map_or("no answer".to_string(), |end| format!("{:.2} s", end - at));
+            format!(
+                "  +{:.2} s {}:{} attempt {}: {served}",
+                at - t0,
+                r["service"].as_str().unwrap_or("?"),
+                r["operation"].as_str().unwrap_or("?"),
+                r["attempt"]
+            )
+        })
+        .collect();
+    format!("the emulator's last requests:\n{}", lines.join("\n"))
 }
 
 /// The request a stage sends to a setup made with `props`: its type, its

@@ -596,6 +596,44 @@ async fn job_submission_retries_iam_propagation_and_failed_create_cleans_up() {
     assert_eq!(inventory(&check, &fx.output_bucket).await, before);
 }
 
+/// Bedrock answers a repeated token with the first call's result, but a
+/// submission can still meet its own job under the name: a repeat whose
+/// token the service no longer holds. The job it made is adopted, not
+/// refused as someone else's, and not submitted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_answered_conflict_adopts_the_job_it_made() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let handler = emu.handler_clients().await;
+    let check = emu.check_clients().await;
+    emu.add_faults(json!([{ "service": "bedrock", "operation": "CreateModelCustomizationJob", "kind": "conflict_after", "times": 1 }])).await;
+    let ok = run(
+        &handler,
+        &fast_settings(),
+        &create("req-1", fx.full_properties()),
+    )
+    .await;
+    assert_success(&ok);
+    let submissions: Vec<Value> = emu
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["operation"] == "CreateModelCustomizationJob")
+        .collect();
+    assert_eq!(submissions.len(), 1, "{submissions:?}");
+    assert_eq!(submissions[0]["fault"], "conflict_after");
+    let inv = inventory(&check, &fx.output_bucket).await;
+    assert_eq!(inv.jobs.len(), 1, "{inv:?}");
+    let job = check
+        .bedrock
+        .get_model_customization_job()
+        .job_identifier(&inv.jobs[0].0)
+        .send()
+        .await
+        .expect("the job");
+    assert_eq!(ok.data["JobArn"], job.job_arn());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subnets_of_two_vpcs_fail_naming_them_and_nothing_is_made() {
     let emu = Emulator::start();

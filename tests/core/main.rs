@@ -2,6 +2,8 @@
 //! lifecycle decision and the answer body. No emulator needed, except the
 //! policy linter, which runs from the project virtualenv.
 
+#[path = "../support/checkout.rs"]
+mod checkout;
 mod common;
 mod fuzz;
 mod identity;

@@ -2,7 +2,7 @@
 //! Repository metadata in step with the crate.
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+    std::fs::read_to_string(crate::checkout::project_dir().join(path))
         .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

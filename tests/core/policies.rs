@@ -469,7 +469,7 @@ fn parliament_finds_nothing_unjustified() {
         std::fs::write(&file, serde_json::to_string_pretty(doc).expect("json")).expect("write");
         files.push(file.display().to_string());
     }
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::checkout::project_dir();
     let python = root.join(".venv/bin/python");
     assert!(
         python.exists(),

@@ -7,10 +7,14 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
   they are reduced to the name (moto's ARNs end in the name).
 - A request log (`GET /_emulator/requests`), so tests count calls.
 - Per-operation fault and delay injection (`POST /_emulator/faults`): AWS
-  error answers, connections dropped before or after the call took effect,
+  error answers (also after the call took effect: `conflict_after`, Bedrock's
+  ConflictException), connections dropped before or after the call took effect,
   slow answers (the call still takes effect, late) and hung calls (no answer,
   no effect, until the faults are cleared); `GET /_emulator/inflight` says how
   many requests are still being served, so a test can wait for late effects.
+- Warmed before it reports its port: moto builds each service's app, reads
+  its model and builds the endpoint service catalogue on first use, holding
+  every other request meanwhile (`warm`).
 - Setting a job's status (`POST /_emulator/bedrock/job-status`): moto
   leaves jobs InProgress forever.
 - A foundation-model catalogue (`foundation_models.json`): moto has none, so
@@ -160,6 +164,8 @@ def error_response(service, kind, message=None):
                  "s3": (503, "SlowDown"), "bedrock": (429, "ThrottlingException")}
     elif kind == "assume_role":
         codes = {"bedrock": (400, "ValidationException")}
+    elif kind == "conflict":
+        codes = {"bedrock": (400, "ConflictException")}
     else:
         codes = {"iam": (500, "ServiceFailure"), "ec2": (500, "InternalError"),
                  "s3": (500, "InternalError"), "bedrock": (500, "InternalServerException")}
@@ -416,6 +422,14 @@ class Wrapper:
                 # The call takes effect; only its response is lost.
                 self.forward(environ, service, operation, body)
                 drop_connection(environ)
+            elif kind == "conflict_after":
+                # The call takes effect and is answered as a repeat whose
+                # token the service no longer holds: its name is taken.
+                self.forward(environ, service, operation, body)
+                status, headers, data = error_response(service, "conflict")
+                headers.append(("Content-Length", str(len(data))))
+                start_response(f"{status} Injected", headers)
+                return [data]
             else:
                 status, headers, data = error_response(service, kind)
                 headers.append(("Content-Length", str(len(data))))
@@ -496,13 +510,13 @@ def main():
         JUDGE["policy"] = authz.execution_policy(args.template, params)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     idempotent_endpoint_delete()
-    app = Wrapper(DomainDispatcherApplication(create_backend_app))
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    warm(dispatcher, JUDGE["account"], JUDGE["region"])
+    app = Wrapper(dispatcher)
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"PORT {server.server_port}", flush=True)
     threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    threading.Thread(target=warm_endpoint_services, args=(JUDGE["account"], JUDGE["region"]),
-                     daemon=True).start()
     server.serve_forever()
 
 
@@ -529,14 +543,32 @@ def exit_with_parent(parent):
     os._exit(0)
 
 
-def warm_endpoint_services(account, region):
-    """moto builds its VPC endpoint service catalogue on the first
-    DescribeVpcEndpointServices of a process, instantiating every service's
-    backend (over a second, holding the GIL while every other request waits);
-    real EC2 answers in milliseconds. Built here in the background instead,
-    while a test is still preparing its fixtures."""
+# Every service the handler and the tests call.
+SERVICES = ("iam", "ec2", "s3", "bedrock", "kms", "ssm")
+
+
+def warm(dispatcher, account, region):
+    """Does, before the port is reported, the work moto leaves to a
+    service's first request, so the first answers come as fast as the later
+    ones (real AWS has no cold first call; the handler's per-attempt timeout
+    does not know moto has one):
+    - the service's app: moto builds it under one lock that every request of
+      every service waits on, and for EC2 that takes a second idle and
+      several on a busy machine (seen: every call of a handler's first round
+      trip held for 6.6 s while KMS's app was made, its retries refused);
+    - the service's botocore model, read on its first request;
+    - the VPC endpoint service catalogue, built on the first
+      DescribeVpcEndpointServices by instantiating every service's backend.
+    About 1.5 s idle, once per emulator."""
+    from moto.core.utils import get_service_model
     from moto.ec2.models.vpcs import VPCBackend
 
+    for service in SERVICES:
+        backend = dispatcher.get_backend_for_host(f"{service}.{region}.amazonaws.com")
+        with dispatcher.lock:
+            if backend not in dispatcher.app_instances:
+                dispatcher.app_instances[backend] = dispatcher.create_app(backend)
+        get_service_model(service)
     VPCBackend._collect_default_endpoint_services(account, region)
 
 

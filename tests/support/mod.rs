@@ -4,8 +4,11 @@
 // Shared by every test crate, each of which uses a part of it.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod checkout;
 pub mod json_paths;
 pub mod lambda;
+
+pub(crate) use checkout::project_dir;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -34,10 +37,6 @@ pub const DEPLOYED_OUTPUT_BUCKET_PATTERN: &str = "output-bucket";
 /// The handler stack's own key for pending completion signals.
 pub const DEPLOYED_SIGNAL_KEY_ARN: &str =
     "arn:aws:kms:us-east-1:123456789012:key/5d9a1c7e-0000-4000-8000-00000000516a";
-
-pub fn project_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The project virtualenv's Python (made by `make venv`), or `BCS_PYTHON`.
 pub fn python() -> PathBuf {
@@ -135,7 +134,7 @@ impl Emulator {
             .credentials_provider(handler_credentials())
             .load()
             .await;
-        Clients::from_sdk_config(&config, true)
+        with_own_retry_quota(&Clients::from_sdk_config(&config, true))
     }
 
     /// What the handler did that real AWS would have refused (denied by the
@@ -661,7 +660,63 @@ pub async fn fast_retry_clients(endpoint: &str) -> Clients {
         .credentials_provider(handler_credentials())
         .load()
         .await;
-    Clients::from_sdk_config(&config, true)
+    with_own_retry_quota(&Clients::from_sdk_config(&config, true))
+}
+
+/// The same clients with a retry quota of their own. The SDK keeps one
+/// retry token bucket per partition (by default the service) for the whole
+/// process. A Lambda process runs one handler; a test binary runs many at
+/// once, each against its own emulator, and without this the timeouts of
+/// one (all emulators start together, and are slow together) spend the
+/// retries of all: a clean run then fails on its first timeout.
+fn with_own_retry_quota(c: &Clients) -> Clients {
+    use aws_smithy_runtime::client::retries::RetryPartition;
+    static HANDLERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = HANDLERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let own = |service: &str| RetryPartition::new(format!("{service}-handler-under-test-{n}"));
+    Clients {
+        iam: aws_sdk_iam::Client::from_conf(
+            c.iam
+                .config()
+                .to_builder()
+                .retry_partition(own("iam"))
+                .build(),
+        ),
+        ec2: aws_sdk_ec2::Client::from_conf(
+            c.ec2
+                .config()
+                .to_builder()
+                .retry_partition(own("ec2"))
+                .build(),
+        ),
+        s3: aws_sdk_s3::Client::from_conf(
+            c.s3.config()
+                .to_builder()
+                .retry_partition(own("s3"))
+                .build(),
+        ),
+        bedrock: aws_sdk_bedrock::Client::from_conf(
+            c.bedrock
+                .config()
+                .to_builder()
+                .retry_partition(own("bedrock"))
+                .build(),
+        ),
+        kms: aws_sdk_kms::Client::from_conf(
+            c.kms
+                .config()
+                .to_builder()
+                .retry_partition(own("kms"))
+                .build(),
+        ),
+        ssm: aws_sdk_ssm::Client::from_conf(
+            c.ssm
+                .config()
+                .to_builder()
+                .retry_partition(own("ssm"))
+                .build(),
+        ),
+    }
 }
 
 /// A CloudFormation event as Lambda delivers it.

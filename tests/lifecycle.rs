@@ -559,6 +559,33 @@ async fn foreign_endpoint_on_route_table_is_named_and_nothing_is_left() {
     assert!(!ok.data.contains_key("S3EndpointId"));
 }
 
+/// A full Create (request `req-1`) whose first `times` job submissions
+/// meet the emulator's fault `kind`.
+async fn create_with_submission_fault(
+    emu: &Emulator,
+    fx: &Fixture,
+    handler: &bedrock_setup::parts::Clients,
+    kind: &str,
+    times: i64,
+) -> Outcome {
+    emu.add_faults(json!([{ "service": "bedrock", "operation": "CreateModelCustomizationJob", "kind": kind, "times": times }])).await;
+    run(
+        handler,
+        &fast_settings(),
+        &create("req-1", fx.full_properties()),
+    )
+    .await
+}
+
+/// Every CreateModelCustomizationJob the emulator saw.
+async fn job_submissions(emu: &Emulator) -> Vec<Value> {
+    emu.requests()
+        .await
+        .into_iter()
+        .filter(|r| r["operation"] == "CreateModelCustomizationJob")
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_submission_retries_iam_propagation_and_failed_create_cleans_up() {
     let emu = Emulator::start();
@@ -567,21 +594,9 @@ async fn job_submission_retries_iam_propagation_and_failed_create_cleans_up() {
     let check = emu.check_clients().await;
 
     // Two "could not assume role" answers, then the real call.
-    emu.add_faults(json!([{ "service": "bedrock", "operation": "CreateModelCustomizationJob", "kind": "assume_role", "times": 2 }])).await;
-    let ok = run(
-        &handler,
-        &fast_settings(),
-        &create("req-1", fx.full_properties()),
-    )
-    .await;
+    let ok = create_with_submission_fault(&emu, &fx, &handler, "assume_role", 2).await;
     assert_success(&ok);
-    let attempts = emu
-        .requests()
-        .await
-        .iter()
-        .filter(|r| r["operation"] == "CreateModelCustomizationJob")
-        .count();
-    assert_eq!(attempts, 3);
+    assert_eq!(job_submissions(&emu).await.len(), 3);
 
     // A job that can never be submitted: FAILED, and nothing left behind,
     // while the first setup is untouched.
@@ -606,20 +621,9 @@ async fn a_submission_answered_conflict_adopts_the_job_it_made() {
     let fx = Fixture::create(&emu).await;
     let handler = emu.handler_clients().await;
     let check = emu.check_clients().await;
-    emu.add_faults(json!([{ "service": "bedrock", "operation": "CreateModelCustomizationJob", "kind": "conflict_after", "times": 1 }])).await;
-    let ok = run(
-        &handler,
-        &fast_settings(),
-        &create("req-1", fx.full_properties()),
-    )
-    .await;
+    let ok = create_with_submission_fault(&emu, &fx, &handler, "conflict_after", 1).await;
     assert_success(&ok);
-    let submissions: Vec<Value> = emu
-        .requests()
-        .await
-        .into_iter()
-        .filter(|r| r["operation"] == "CreateModelCustomizationJob")
-        .collect();
+    let submissions = job_submissions(&emu).await;
     assert_eq!(submissions.len(), 1, "{submissions:?}");
     assert_eq!(submissions[0]["fault"], "conflict_after");
     let inv = inventory(&check, &fx.output_bucket).await;

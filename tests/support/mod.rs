@@ -673,49 +673,27 @@ fn with_own_retry_quota(c: &Clients) -> Clients {
     use aws_smithy_runtime::client::retries::RetryPartition;
     static HANDLERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = HANDLERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let own = |service: &str| RetryPartition::new(format!("{service}-handler-under-test-{n}"));
+    macro_rules! own_quota {
+        ($sdk:ident, $client:expr, $service:literal) => {
+            $sdk::Client::from_conf(
+                $client
+                    .config()
+                    .to_builder()
+                    .retry_partition(RetryPartition::new(format!(
+                        "{}-handler-under-test-{n}",
+                        $service
+                    )))
+                    .build(),
+            )
+        };
+    }
     Clients {
-        iam: aws_sdk_iam::Client::from_conf(
-            c.iam
-                .config()
-                .to_builder()
-                .retry_partition(own("iam"))
-                .build(),
-        ),
-        ec2: aws_sdk_ec2::Client::from_conf(
-            c.ec2
-                .config()
-                .to_builder()
-                .retry_partition(own("ec2"))
-                .build(),
-        ),
-        s3: aws_sdk_s3::Client::from_conf(
-            c.s3.config()
-                .to_builder()
-                .retry_partition(own("s3"))
-                .build(),
-        ),
-        bedrock: aws_sdk_bedrock::Client::from_conf(
-            c.bedrock
-                .config()
-                .to_builder()
-                .retry_partition(own("bedrock"))
-                .build(),
-        ),
-        kms: aws_sdk_kms::Client::from_conf(
-            c.kms
-                .config()
-                .to_builder()
-                .retry_partition(own("kms"))
-                .build(),
-        ),
-        ssm: aws_sdk_ssm::Client::from_conf(
-            c.ssm
-                .config()
-                .to_builder()
-                .retry_partition(own("ssm"))
-                .build(),
-        ),
+        iam: own_quota!(aws_sdk_iam, c.iam, "iam"),
+        ec2: own_quota!(aws_sdk_ec2, c.ec2, "ec2"),
+        s3: own_quota!(aws_sdk_s3, c.s3, "s3"),
+        bedrock: own_quota!(aws_sdk_bedrock, c.bedrock, "bedrock"),
+        kms: own_quota!(aws_sdk_kms, c.kms, "kms"),
+        ssm: own_quota!(aws_sdk_ssm, c.ssm, "ssm"),
     }
 }
 

@@ -555,11 +555,12 @@ def warm(dispatcher, account, region):
     - the service's app: moto builds it under one lock that every request of
       every service waits on, and for EC2 that takes a second idle and
       several on a busy machine (seen: every call of a handler's first round
-      trip held for 6.6 s while KMS's app was made, its retries refused);
+      trip held for 6.6 s; stack dumps of stalled emulators showed request
+      threads waiting in `get_application` while one read a botocore model);
     - the service's botocore model, read on its first request;
     - the VPC endpoint service catalogue, built on the first
       DescribeVpcEndpointServices by instantiating every service's backend.
-    About 1.5 s idle, once per emulator."""
+    About a second more per start, idle."""
     from moto.core.utils import get_service_model
     from moto.ec2.models.vpcs import VPCBackend
 

@@ -469,16 +469,9 @@ fn parliament_finds_nothing_unjustified() {
         std::fs::write(&file, serde_json::to_string_pretty(doc).expect("json")).expect("write");
         files.push(file.display().to_string());
     }
-    let root = crate::checkout::project_dir();
-    let python = root.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `make venv`",
-        python.display()
-    );
     // parliament's library, one verdict per document (tests/policy_lint.py).
-    let out = std::process::Command::new(&python)
-        .arg(root.join("tests/policy_lint.py"))
+    let out = std::process::Command::new(crate::checkout::python())
+        .arg(crate::checkout::project_dir().join("tests/policy_lint.py"))
         .args(&files)
         .output()
         .expect("run parliament");

@@ -1,5 +1,5 @@
 //! Where the checkout under test is, for the files tests read at run time
-//! (template, README, the emulator, the virtualenv).
+//! (template, README, the emulator, the virtualenv), and its Python.
 
 use std::path::PathBuf;
 
@@ -12,4 +12,18 @@ pub(crate) fn project_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// The project virtualenv's Python (made by `make venv`), or `BCS_PYTHON`.
+pub(crate) fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("BCS_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = project_dir().join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run `make venv` (make test does it for you)",
+        p.display()
+    );
+    p
 }

@@ -8,7 +8,7 @@ pub mod checkout;
 pub mod json_paths;
 pub mod lambda;
 
-pub(crate) use checkout::project_dir;
+pub(crate) use checkout::{project_dir, python};
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -37,20 +37,6 @@ pub const DEPLOYED_OUTPUT_BUCKET_PATTERN: &str = "output-bucket";
 /// The handler stack's own key for pending completion signals.
 pub const DEPLOYED_SIGNAL_KEY_ARN: &str =
     "arn:aws:kms:us-east-1:123456789012:key/5d9a1c7e-0000-4000-8000-00000000516a";
-
-/// The project virtualenv's Python (made by `make venv`), or `BCS_PYTHON`.
-pub fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("BCS_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let p = project_dir().join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run `make venv` (make test does it for you)",
-        p.display()
-    );
-    p
-}
 
 /// One emulator process, stopped when dropped.
 pub struct Emulator {

@@ -1,7 +1,7 @@
 //! What an event must do, decided without calling AWS.
 
 use crate::model::identity::{is_our_physical_id, physical_id_for};
-use crate::model::{SetupProperties, StackIdentity, ValidationErrors};
+use crate::model::{SetupProperties, StackIdentity, TrainingData, ValidationErrors};
 
 /// CloudFormation's request type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,15 +276,24 @@ fn refuse(physical_id: String, errs: &ValidationErrors) -> Decision {
     }
 }
 
-// What a submitted job depends on, and what changes in place: the plan is
-// their only user.
+// What a submitted job depends on, and what changes in place: the plan
+// decides with them, and the role carries the fingerprint.
 impl SetupProperties {
     /// A digest of everything a submitted job depends on (SPEC §4): two
     /// property sets with the same fingerprint can share one setup; a
     /// different fingerprint means a replacement.
     pub fn replacement_fingerprint(&self) -> String {
         let mut canon = Vec::new();
-        canon.push(format!("training={}", self.training_data));
+        // A setup without the section-8 inputs keeps the fingerprint it
+        // always had: each adds lines only when given.
+        match &self.training_data {
+            TrainingData::Uri(uri) => canon.push(format!("training={uri}")),
+            TrainingData::InvocationLogs(logs) => {
+                canon.push(format!("invocation_logs={}", logs.source));
+                canon.push(format!("use_prompt_response={}", logs.use_prompt_response));
+                canon.push(format!("metadata_filters={:?}", logs.filters));
+            }
+        }
         for v in &self.validation_data {
             canon.push(format!("validation={v}"));
         }
@@ -304,6 +313,10 @@ impl SetupProperties {
                 canon.push(format!("hp:{k}={v}"));
             }
             canon.push(format!("model_key={:?}", j.custom_model_kms_key_arn));
+            if let Some(rft) = &j.reinforcement {
+                canon.push(format!("grader={}", rft.grader_lambda_arn));
+                canon.push(format!("rft_hp={:?}", rft.hyper_parameters));
+            }
             if let Some(d) = &j.distillation {
                 canon.push(format!("teacher={}", d.teacher_model_identifier));
                 canon.push(format!(

@@ -2,6 +2,7 @@
 //! parts' `apply`.
 
 use crate::cfn::Request;
+use crate::model::customization::TeacherProfile;
 use crate::model::identity::client_token;
 use crate::model::{JobConfig, SetupProperties, StackIdentity, TagSet};
 use crate::parts::endpoint::DesiredEndpoint;
@@ -36,13 +37,46 @@ pub(super) fn desired_endpoint(
     }
 }
 
-/// The role: trust, inline policies, boundary and tags.
+/// The role: trust, inline policies, boundary and tags. The grader's and
+/// the teacher's policies are listed only when the job has one: neither
+/// changes in place (a change to either replaces the setup), so a setup
+/// without them never had them to remove.
 pub(super) fn desired_role(
     stack: &StackIdentity,
     pid: &str,
     props: &SetupProperties,
     name: &str,
+    teacher: Option<&TeacherProfile>,
 ) -> DesiredRole {
+    let mut inline_policies = vec![
+        (
+            policy::S3_ACCESS_POLICY,
+            Some(policy::s3_access::s3_access_policy(props, &stack.partition).to_string()),
+        ),
+        (
+            policy::KMS_POLICY,
+            policy::kms::kms_policy(props).map(|d| d.to_string()),
+        ),
+        (
+            policy::VPC_POLICY,
+            props
+                .vpc
+                .as_ref()
+                .map(|v| policy::vpc_access::vpc_access_policy(stack, v).to_string()),
+        ),
+    ];
+    let invoked = [
+        (policy::GRADER_POLICY, policy::invoke::grader_policy(props)),
+        (
+            policy::TEACHER_POLICY,
+            policy::invoke::teacher_policy(teacher),
+        ),
+    ];
+    inline_policies.extend(
+        invoked
+            .into_iter()
+            .filter_map(|(n, doc)| doc.map(|d| (n, Some(d.to_string())))),
+    );
     DesiredRole {
         name: name.to_string(),
         path: props.role_path.clone(),
@@ -54,23 +88,7 @@ pub(super) fn desired_role(
             pid,
             &props.replacement_fingerprint(),
         ),
-        inline_policies: vec![
-            (
-                policy::S3_ACCESS_POLICY,
-                Some(policy::s3_access::s3_access_policy(props, &stack.partition).to_string()),
-            ),
-            (
-                policy::KMS_POLICY,
-                policy::kms::kms_policy(props).map(|d| d.to_string()),
-            ),
-            (
-                policy::VPC_POLICY,
-                props
-                    .vpc
-                    .as_ref()
-                    .map(|v| policy::vpc_access::vpc_access_policy(stack, v).to_string()),
-            ),
-        ],
+        inline_policies,
     }
 }
 
@@ -89,7 +107,7 @@ pub(super) fn desired_job(
         base_model: j.base_model_identifier.clone(),
         customization_type: j.customization_type,
         hyper_parameters: j.hyper_parameters.clone(),
-        training_uri: props.training_data.to_string(),
+        training: props.training_data.clone(),
         validation_uris: props
             .validation_data
             .iter()
@@ -98,6 +116,7 @@ pub(super) fn desired_job(
         output_uri: props.output_data.to_string(),
         model_kms_key: j.custom_model_kms_key_arn.clone(),
         distillation: j.distillation.clone(),
+        reinforcement: j.reinforcement.clone(),
         vpc: props.vpc.clone(),
         tags: TagSet::owned(&props.tags, pid),
         client_token: client_token(pid),

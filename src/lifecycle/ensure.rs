@@ -21,6 +21,7 @@ use crate::parts::job::{DesiredJob, EnsuredJob, JobObservation};
 use crate::parts::network::VpcFacts;
 use crate::parts::pending_signal::{self, PendingSignal};
 use crate::parts::role::{DesiredRole, EnsuredRole};
+use crate::parts::teacher::{self, TeacherLookup};
 use crate::parts::{PartError, bucket_policy, endpoint, job, network, preflight, role};
 use crate::plan::{Ensure, EnsureKind};
 use crate::policy::bucket::output_bucket_statement;
@@ -89,6 +90,7 @@ struct Observed {
     gateways: S3Gateways,
     bucket_policy: Option<ReadPolicy>,
     job: Option<JobObservation>,
+    teacher: TeacherLookup,
 }
 
 /// What must be made or brought up to date, decided from what was observed.
@@ -168,12 +170,26 @@ async fn observe(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, E
     // Boxed: together these futures are too large for a debug build's stack.
     let (preflight, lookups) =
         tokio::join!(Box::pin(preflight), Box::pin(lookups(setup, known_role)));
-    let warnings = match preflight.map_err(before_any_change)? {
-        Some(findings) => findings.into_result().map_err(before_any_change)?,
-        None => Vec::new(),
-    };
+    let preflight = preflight.map_err(before_any_change)?;
     let mut observed = lookups.map_err(before_any_change)?;
-    observed.warnings = warnings;
+    // A teacher profile that does not exist dooms the setup: on a new one it
+    // is a pre-flight failure beside the others; on an existing one the role
+    // cannot be granted its models.
+    let missing_teacher = match std::mem::take(&mut observed.teacher) {
+        TeacherLookup::Missing(e) => Some(e),
+        found => {
+            observed.teacher = found;
+            None
+        }
+    };
+    observed.warnings = match (preflight, missing_teacher) {
+        (Some(mut findings), missing) => {
+            findings.failures.extend(missing);
+            findings.into_result().map_err(before_any_change)?
+        }
+        (None, Some(missing)) => return Err(before_any_change(PartError::Input(missing))),
+        (None, None) => Vec::new(),
+    };
     Ok(observed)
 }
 
@@ -223,8 +239,9 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
             None => Ok(()),
         }
     };
-    let (role, vpc, gateways, bucket_policy, job, ()) =
-        tokio::try_join!(role, vpc, gateways, bucket, job, mark)?;
+    let teacher = teacher::look_up(&clients.bedrock, setup.ctx.stack, props);
+    let (role, vpc, gateways, bucket_policy, job, (), teacher) =
+        tokio::try_join!(role, vpc, gateways, bucket, job, mark, teacher)?;
     Ok(Observed {
         warnings: Vec::new(),
         role,
@@ -232,6 +249,7 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
         gateways,
         bucket_policy,
         job,
+        teacher,
     })
 }
 
@@ -239,7 +257,11 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
 /// endpoint serves, fails here; otherwise what must be made.
 fn check(setup: &Setup<'_>, observed: Observed) -> Result<ToMake, PartError> {
     let (stack, pid, props) = (setup.ctx.stack, setup.pid(), setup.props());
-    let want_role = desired_role(stack, pid, props, &setup.names.role_name);
+    let teacher = match &observed.teacher {
+        TeacherLookup::Profile(p) => Some(p),
+        _ => None,
+    };
+    let want_role = desired_role(stack, pid, props, &setup.names.role_name, teacher);
     role::check_owner(observed.role.as_ref(), &want_role)?;
     // The setup this one replaces, or a failed replacement of this one left
     // behind: an endpoint of theirs on our route tables is ours to take.

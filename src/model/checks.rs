@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::customization::ModelKind;
 use super::error::{ValidationErrors, quote};
 use super::identity::TAG_NAMESPACE;
 use super::properties::{CustomizationType, Distillation};
@@ -90,6 +91,13 @@ pub(crate) fn distillation(r: &mut Reader, kind: CustomizationType) -> Option<Di
         return None;
     };
     check_model_identifier(r, "TeacherModelIdentifier", &teacher);
+    if ModelKind::of(&teacher) == ModelKind::ApplicationInferenceProfile {
+        r.err(
+            "TeacherModelIdentifier",
+            format!("{} is an application inference profile", quote(&teacher)),
+            "a foundation model, a custom model, or a cross-region inference profile (id such as us.amazon.nova-premier-v1:0, or its ARN)",
+        );
+    }
     Some(Distillation {
         teacher_model_identifier: teacher,
         max_response_length_for_inference: max_length,

@@ -2,6 +2,7 @@
 //! AWS client is reachable from here.
 
 mod checks;
+pub mod customization;
 pub mod error;
 pub mod identity;
 pub mod properties;
@@ -11,6 +12,10 @@ mod sections;
 pub mod signal;
 pub mod tags;
 
+pub use customization::{
+    InvocationLogs, MetadataFilters, ModelKind, ReinforcementFineTuning, RftHyperParameters,
+    TrainingData,
+};
 pub use error::{PropertyError, ValidationErrors};
 pub use identity::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY, StackIdentity};
 pub use properties::{

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 pub use super::checks::{is_job_name, is_model_name, role_path_within, service_timeout};
+use super::customization::{ReinforcementFineTuning, TrainingData};
 use super::error::{ValidationErrors, quote};
 use super::identity::StackIdentity;
 use super::reader::{Reader, json_kind};
@@ -28,8 +29,8 @@ pub(crate) const MAX_HYPER_PARAMETERS: usize = 50;
 /// The resource's properties, parsed and validated (SPEC sections 2 and 7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupProperties {
-    /// `TrainingDataUri`.
-    pub training_data: S3Uri,
+    /// `TrainingDataUri`, or `InvocationLogs` (exactly one of them).
+    pub training_data: TrainingData,
     /// `ValidationDataUris`.
     pub validation_data: Vec<S3Uri>,
     /// `OutputDataUri`.
@@ -102,10 +103,13 @@ pub enum CustomizationType {
     ContinuedPreTraining,
     /// `DISTILLATION` (with a teacher model).
     Distillation,
+    /// `REINFORCEMENT_FINE_TUNING` (with a grader function).
+    ReinforcementFineTuning,
 }
 
 impl CustomizationType {
-    pub(crate) const ALLOWED: &'static str = "FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION";
+    pub(crate) const ALLOWED: &'static str =
+        "FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION, REINFORCEMENT_FINE_TUNING";
 
     /// The name Bedrock's API uses.
     pub fn as_str(self) -> &'static str {
@@ -113,6 +117,7 @@ impl CustomizationType {
             CustomizationType::FineTuning => "FINE_TUNING",
             CustomizationType::ContinuedPreTraining => "CONTINUED_PRE_TRAINING",
             CustomizationType::Distillation => "DISTILLATION",
+            CustomizationType::ReinforcementFineTuning => "REINFORCEMENT_FINE_TUNING",
         }
     }
 
@@ -121,6 +126,7 @@ impl CustomizationType {
             "FINE_TUNING" => Some(CustomizationType::FineTuning),
             "CONTINUED_PRE_TRAINING" => Some(CustomizationType::ContinuedPreTraining),
             "DISTILLATION" => Some(CustomizationType::Distillation),
+            "REINFORCEMENT_FINE_TUNING" => Some(CustomizationType::ReinforcementFineTuning),
             _ => None,
         }
     }
@@ -137,12 +143,15 @@ pub struct JobConfig {
     pub job_name: Option<String>,
     /// `CustomizationType`.
     pub customization_type: CustomizationType,
-    /// `HyperParameters`, as strings.
+    /// `HyperParameters`, as strings (empty for reinforcement fine-tuning,
+    /// whose hyperparameters are typed in `reinforcement`).
     pub hyper_parameters: BTreeMap<String, String>,
     /// `CustomModelKmsKeyArn`.
     pub custom_model_kms_key_arn: Option<String>,
     /// With `DISTILLATION` only (and always there).
     pub distillation: Option<Distillation>,
+    /// With `REINFORCEMENT_FINE_TUNING` only (and always there).
+    pub reinforcement: Option<ReinforcementFineTuning>,
     /// `CompletionSignalUrl`: signalled once when the job ends.
     pub completion_signal_url: Option<SignalUrl>,
     /// `StopJobOnDelete`.
@@ -175,6 +184,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "ServiceToken",
     "ServiceTimeout",
     "TrainingDataUri",
+    "InvocationLogs",
     "ValidationDataUris",
     "OutputDataUri",
     "RoleName",
@@ -201,6 +211,7 @@ pub const JOB_KEYS: &[&str] = &[
     "CustomModelKmsKeyArn",
     "TeacherModelIdentifier",
     "MaxResponseLengthForInference",
+    "GraderLambdaArn",
     "CompletionSignalUrl",
     "StopJobOnDelete",
     "DeleteCustomModelOnDelete",
@@ -234,6 +245,7 @@ impl SetupProperties {
             .object("Job")
             .map(|o| sections::job(&mut r.nested("Job", o), stack));
         let tags = r.tags("Tags");
+        let training = sections::training_source(&mut r, training, job.as_ref());
 
         match (training, output) {
             (Some(training_data), Some(output_data)) if errs.is_empty() => Ok(SetupProperties {

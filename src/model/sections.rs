@@ -2,9 +2,14 @@
 //! `S3Endpoint` and `Job`. Each reads its object with the reader that
 //! collects every problem, and returns the typed value.
 
+use std::collections::BTreeMap;
+
 use super::checks::{
     check_base_model, check_boundary_arn, check_kms_key_arn, check_role_name, check_role_path,
     distillation, is_job_name, is_model_name, service_timeout_value,
+};
+use super::customization::{
+    ReinforcementFineTuning, TrainingData, check_grader_arn, invocation_logs, rft_hyper_parameters,
 };
 use super::error::quote;
 use super::identity::StackIdentity;
@@ -38,12 +43,62 @@ pub(crate) fn cloudformation_own(r: &mut Reader) {
 
 /// `TrainingDataUri`, `ValidationDataUris` and `OutputDataUri`.
 pub(crate) fn data_locations(r: &mut Reader) -> (Option<S3Uri>, Vec<S3Uri>, Option<S3Uri>) {
-    let training = r.s3_uri("TrainingDataUri", true);
+    // Required unless InvocationLogs is given: `training_source` decides.
+    let training = r.s3_uri("TrainingDataUri", false);
     let validation = r.list("ValidationDataUris", 0, MAX_VALIDATION_URIS, |r, p, v| {
         r.s3_uri_value(p, v)
     });
     let output = r.s3_uri("OutputDataUri", true);
     (training, validation, output)
+}
+
+/// Where the training data comes from: exactly one of `TrainingDataUri`
+/// and `InvocationLogs`, the latter only for a `DISTILLATION` job (Bedrock
+/// takes invocation logs for distillation alone).
+pub(crate) fn training_source(
+    r: &mut Reader,
+    uri: Option<S3Uri>,
+    job: Option<&JobConfig>,
+) -> Option<TrainingData> {
+    let uri_given = r.map.contains_key("TrainingDataUri");
+    let logs_given = r.map.contains_key("InvocationLogs");
+    let logs = r
+        .object("InvocationLogs")
+        .and_then(|o| invocation_logs(&mut r.nested("InvocationLogs", o)));
+    if logs_given {
+        let kind = job.map(|j| j.customization_type);
+        if kind != Some(CustomizationType::Distillation) {
+            let problem = match kind {
+                Some(k) => format!("is given for a {} job", k.as_str()),
+                None => "is given without a Job".to_string(),
+            };
+            r.err(
+                "InvocationLogs",
+                problem,
+                "only with a Job of CustomizationType DISTILLATION",
+            );
+        }
+    }
+    match (uri_given, logs_given) {
+        (true, true) => {
+            r.err(
+                "TrainingDataUri",
+                "is given together with InvocationLogs",
+                "exactly one of TrainingDataUri and InvocationLogs",
+            );
+            None
+        }
+        (false, false) => {
+            r.err(
+                "TrainingDataUri",
+                "is missing",
+                "an s3://bucket/key-or-prefix URI (required), or InvocationLogs for a DISTILLATION job",
+            );
+            None
+        }
+        (true, false) => uri.map(TrainingData::Uri),
+        (false, true) => logs.map(TrainingData::InvocationLogs),
+    }
 }
 
 /// `RoleName`, `RolePath` (with its default) and `PermissionsBoundaryArn`.
@@ -190,7 +245,13 @@ pub(crate) fn job(r: &mut Reader, stack: &StackIdentity) -> JobConfig {
             CustomizationType::FineTuning
         }),
     };
-    let hyper_parameters = r.hyper_parameters("HyperParameters");
+    let (hyper_parameters, reinforcement) =
+        if customization_type == CustomizationType::ReinforcementFineTuning {
+            (BTreeMap::new(), reinforcement(r, stack))
+        } else {
+            refuse_grader(r, customization_type);
+            (r.hyper_parameters("HyperParameters"), None)
+        };
     let custom_model_kms_key_arn = r.string("CustomModelKmsKeyArn", false);
     if let Some(k) = &custom_model_kms_key_arn {
         let p = r.path_of("CustomModelKmsKeyArn");
@@ -205,9 +266,42 @@ pub(crate) fn job(r: &mut Reader, stack: &StackIdentity) -> JobConfig {
         hyper_parameters,
         custom_model_kms_key_arn,
         distillation,
+        reinforcement,
         completion_signal_url: completion_signal_url(r),
         stop_job_on_delete: r.boolean("StopJobOnDelete", true),
         delete_custom_model_on_delete: r.boolean("DeleteCustomModelOnDelete", false),
+    }
+}
+
+/// A `REINFORCEMENT_FINE_TUNING` job's grader (required) and its typed
+/// hyperparameters.
+fn reinforcement(r: &mut Reader, stack: &StackIdentity) -> Option<ReinforcementFineTuning> {
+    let hyper_parameters = rft_hyper_parameters(r);
+    let Some(arn) = r.string("GraderLambdaArn", false) else {
+        if !r.map.contains_key("GraderLambdaArn") {
+            r.err(
+                "GraderLambdaArn",
+                "is missing",
+                "the reward function's Lambda ARN (required with CustomizationType REINFORCEMENT_FINE_TUNING)",
+            );
+        }
+        return None;
+    };
+    check_grader_arn(r, &stack.partition, &stack.region, &arn).then_some(ReinforcementFineTuning {
+        grader_lambda_arn: arn,
+        hyper_parameters,
+    })
+}
+
+/// A grader belongs to reinforcement fine-tuning alone: Bedrock refuses an
+/// `rftConfig` on any other type.
+fn refuse_grader(r: &mut Reader, kind: CustomizationType) {
+    if r.map.contains_key("GraderLambdaArn") {
+        r.err(
+            "GraderLambdaArn",
+            format!("is given for a {} job", kind.as_str()),
+            "only with CustomizationType REINFORCEMENT_FINE_TUNING",
+        );
     }
 }
 

@@ -10,15 +10,20 @@ use aws_sdk_bedrock::operation::create_model_customization_job::CreateModelCusto
 use aws_sdk_bedrock::operation::create_model_customization_job::builders::CreateModelCustomizationJobFluentBuilder;
 use aws_sdk_bedrock::types::{
     CustomizationConfig, CustomizationType as SdkCustomizationType, DistillationConfig,
-    OutputDataConfig, Tag as BedrockTag, TeacherModelConfig, TrainingDataConfig,
-    ValidationDataConfig, Validator, VpcConfig as SdkVpcConfig,
+    GraderConfig, InvocationLogSource, InvocationLogsConfig, LambdaGraderConfig, OutputDataConfig,
+    ReasoningEffort as SdkReasoningEffort, RequestMetadataBaseFilters, RequestMetadataFilters,
+    RftConfig, RftHyperParameters as SdkRftHyperParameters, Tag as BedrockTag, TeacherModelConfig,
+    TrainingDataConfig, ValidationDataConfig, Validator, VpcConfig as SdkVpcConfig,
 };
 use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{PartError, Removal, aws_error, tag_scoped_removal, unless_not_found};
 use crate::cfn::JobEnd;
-use crate::model::{CustomizationType, Distillation, TagSet, VpcConfig};
+use crate::model::customization::{BaseMetadataFilter, MetadataFilters, RftHyperParameters};
+use crate::model::{
+    CustomizationType, Distillation, ReinforcementFineTuning, TagSet, TrainingData, VpcConfig,
+};
 
 /// The job as it will be submitted (the role it runs as is given to
 /// `apply`, once the role exists).
@@ -30,11 +35,12 @@ pub(crate) struct DesiredJob {
     pub base_model: String,
     pub customization_type: CustomizationType,
     pub hyper_parameters: BTreeMap<String, String>,
-    pub training_uri: String,
+    pub training: TrainingData,
     pub validation_uris: Vec<String>,
     pub output_uri: String,
     pub model_kms_key: Option<String>,
     pub distillation: Option<Distillation>,
+    pub reinforcement: Option<ReinforcementFineTuning>,
     pub vpc: Option<VpcConfig>,
     pub tags: TagSet,
     pub client_token: String,
@@ -353,12 +359,7 @@ async fn submit(
         .client_request_token(&want.client_token)
         .base_model_identifier(&want.base_model)
         .customization_type(SdkCustomizationType::from(want.customization_type.as_str()))
-        .set_hyper_parameters(Some(want.hyper_parameters.clone().into_iter().collect()))
-        .training_data_config(
-            TrainingDataConfig::builder()
-                .s3_uri(&want.training_uri)
-                .build(),
-        )
+        .training_data_config(training_data_config(&want.training))
         .output_data_config(
             OutputDataConfig::builder()
                 .s3_uri(&want.output_uri)
@@ -378,6 +379,18 @@ fn with_options(
     mut req: CreateModelCustomizationJobFluentBuilder,
     want: &DesiredJob,
 ) -> Result<CreateModelCustomizationJobFluentBuilder, BuildError> {
+    // Reinforcement fine-tuning takes its hyperparameters typed, in its
+    // rftConfig; every other type takes the string map (empty or not, as
+    // it always was sent).
+    match &want.reinforcement {
+        Some(rft) => {
+            req = req.customization_config(CustomizationConfig::RftConfig(rft_config(rft)?));
+        }
+        None => {
+            req =
+                req.set_hyper_parameters(Some(want.hyper_parameters.clone().into_iter().collect()));
+        }
+    }
     if !want.validation_uris.is_empty() {
         let validators = want
             .validation_uris
@@ -413,6 +426,73 @@ fn with_options(
         );
     }
     Ok(req)
+}
+
+/// `trainingDataConfig`: the S3 location, or the invocation logs with their
+/// filters.
+fn training_data_config(training: &TrainingData) -> TrainingDataConfig {
+    match training {
+        TrainingData::Uri(uri) => TrainingDataConfig::builder()
+            .s3_uri(uri.to_string())
+            .build(),
+        TrainingData::InvocationLogs(logs) => {
+            let config = InvocationLogsConfig::builder()
+                .use_prompt_response(logs.use_prompt_response)
+                .invocation_log_source(InvocationLogSource::S3Uri(logs.source.to_string()))
+                .set_request_metadata_filters(logs.filters.as_ref().map(metadata_filters))
+                .build();
+            TrainingDataConfig::builder()
+                .invocation_logs_config(config)
+                .build()
+        }
+    }
+}
+
+fn metadata_filters(filters: &MetadataFilters) -> RequestMetadataFilters {
+    let map = |m: &std::collections::BTreeMap<String, String>| m.clone().into_iter().collect();
+    let base = |items: &[BaseMetadataFilter]| {
+        items
+            .iter()
+            .map(|f| {
+                RequestMetadataBaseFilters::builder()
+                    .set_equals(f.equals.as_ref().map(map))
+                    .set_not_equals(f.not_equals.as_ref().map(map))
+                    .build()
+            })
+            .collect()
+    };
+    match filters {
+        MetadataFilters::Equals(m) => RequestMetadataFilters::Equals(map(m)),
+        MetadataFilters::NotEquals(m) => RequestMetadataFilters::NotEquals(map(m)),
+        MetadataFilters::AndAll(items) => RequestMetadataFilters::AndAll(base(items)),
+        MetadataFilters::OrAll(items) => RequestMetadataFilters::OrAll(base(items)),
+    }
+}
+
+/// `customizationConfig.rftConfig`: the grader and the typed hyperparameters.
+fn rft_config(rft: &ReinforcementFineTuning) -> Result<RftConfig, BuildError> {
+    let grader = LambdaGraderConfig::builder()
+        .lambda_arn(&rft.grader_lambda_arn)
+        .build()?;
+    let hp: &RftHyperParameters = &rft.hyper_parameters;
+    let typed = SdkRftHyperParameters::builder()
+        .set_epoch_count(hp.epoch_count)
+        .set_batch_size(hp.batch_size)
+        .set_learning_rate(hp.learning_rate.map(|l| l.0))
+        .set_max_prompt_length(hp.max_prompt_length)
+        .set_training_sample_per_prompt(hp.training_sample_per_prompt)
+        .set_inference_max_tokens(hp.inference_max_tokens)
+        .set_reasoning_effort(
+            hp.reasoning_effort
+                .map(|e| SdkReasoningEffort::from(e.as_str())),
+        )
+        .set_eval_interval(hp.eval_interval)
+        .build();
+    let given = *hp != RftHyperParameters::default();
+    Ok(RftConfig::builder()
+        .grader_config(GraderConfig::LambdaGrader(grader))
+        .set_hyper_parameters(given.then_some(typed))
+        .build())
 }
 
 /// What a teardown did to the job and to the model.

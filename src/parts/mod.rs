@@ -9,6 +9,7 @@ pub(crate) mod network;
 pub(crate) mod pending_signal;
 pub(crate) mod preflight;
 pub(crate) mod role;
+pub(crate) mod teacher;
 
 pub use endpoint::s3_gateway_service;
 pub use job::AssumeRoleRetry;
@@ -36,6 +37,9 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// SSM Parameter Store: the pending completion signals.
     pub ssm: aws_sdk_ssm::Client,
+    /// Pre-flight checks of a reinforcement fine-tuning grader only
+    /// (GetFunction).
+    pub lambda: aws_sdk_lambda::Client,
 }
 
 /// What went wrong in an AWS part, shaped so that callers act on the kind,
@@ -271,6 +275,7 @@ impl Clients {
             bedrock: aws_sdk_bedrock::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
+            lambda: aws_sdk_lambda::Client::new(config),
         }
     }
 }

@@ -8,11 +8,13 @@
 //! lookups. What is provably wrong is a failure naming the property; what the
 //! user's own policies keep the handler from reading is a warning.
 
-use aws_sdk_bedrock::error::ProvideErrorMetadata;
+use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use futures_util::future::join_all;
 
 use super::{Clients, PartError, aws_error, denied};
-use crate::model::{CustomizationType, PropertyError, S3Uri, SetupProperties, StackIdentity};
+use crate::model::{
+    CustomizationType, ModelKind, PropertyError, S3Uri, SetupProperties, StackIdentity,
+};
 
 /// What the checks found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,7 +57,10 @@ pub(crate) async fn check(
     stack: &StackIdentity,
     props: &SetupProperties,
 ) -> Result<Findings, PartError> {
-    let mut data = vec![("TrainingDataUri".to_string(), &props.training_data)];
+    // The invocation-log location is read like training data: it must
+    // hold an object.
+    let training = &props.training_data;
+    let mut data = vec![(training.property().to_string(), training.location())];
     data.extend(
         props
             .validation_data
@@ -94,14 +99,20 @@ pub(crate) async fn check(
             None => Ok(Verdict::Ok),
         }
     };
-    let (data, keys, output, model) = tokio::join!(
+    let (data, keys, output, model, teacher, grader) = tokio::join!(
         data_checks,
         key_checks,
         output_bucket_region(clients, stack, &props.output_data.bucket),
-        model_check
+        model_check,
+        teacher_model(clients, stack, props),
+        grader_exists(clients, props)
     );
     let mut findings = Findings::default();
-    for verdict in data.into_iter().chain(keys).chain([output, model]) {
+    for verdict in data
+        .into_iter()
+        .chain(keys)
+        .chain([output, model, teacher, grader])
+    {
         match verdict? {
             Verdict::Ok => {}
             Verdict::Fails(e) => findings.failures.push(e),
@@ -189,8 +200,12 @@ pub(crate) fn is_custom_model(identifier: &str) -> bool {
 }
 
 /// Whether the customizations a foundation model lists include `kind`.
+/// Bedrock's catalogue has no value for reinforcement fine-tuning
+/// (`ModelCustomization` lists the other three), so that support is left to
+/// Bedrock's answer at submission.
 pub(crate) fn supports(customizations: &[&str], kind: CustomizationType) -> bool {
-    customizations.iter().any(|c| *c == kind.as_str())
+    kind == CustomizationType::ReinforcementFineTuning
+        || customizations.iter().any(|c| *c == kind.as_str())
 }
 
 async fn base_model(
@@ -300,6 +315,116 @@ async fn foundation_model_base(
             kind.as_str()
         ),
     ))
+}
+
+const TEACHER: &str = "Job.TeacherModelIdentifier";
+
+/// A distillation teacher that is a model exists (one behind an inference
+/// profile is looked up with the profile, by `parts::teacher`). Only its
+/// existence: a teacher is invoked, not customized.
+async fn teacher_model(
+    clients: &Clients,
+    stack: &StackIdentity,
+    props: &SetupProperties,
+) -> Result<Verdict, PartError> {
+    let Some(teacher) = props
+        .job
+        .as_ref()
+        .and_then(|j| j.distillation.as_ref())
+        .map(|d| d.teacher_model_identifier.as_str())
+    else {
+        return Ok(Verdict::Ok);
+    };
+    let bedrock = &clients.bedrock;
+    match ModelKind::of(teacher) {
+        ModelKind::Foundation => judge_teacher(
+            stack,
+            teacher,
+            "bedrock:GetFoundationModel",
+            bedrock
+                .get_foundation_model()
+                .model_identifier(teacher)
+                .send()
+                .await,
+            |e| e.is_resource_not_found_exception(),
+        ),
+        ModelKind::Custom => judge_teacher(
+            stack,
+            teacher,
+            "bedrock:GetCustomModel",
+            bedrock
+                .get_custom_model()
+                .model_identifier(teacher)
+                .send()
+                .await,
+            |e| e.is_resource_not_found_exception(),
+        ),
+        ModelKind::InferenceProfile | ModelKind::ApplicationInferenceProfile => Ok(Verdict::Ok),
+    }
+}
+
+fn judge_teacher<T, E>(
+    stack: &StackIdentity,
+    teacher: &str,
+    operation: &'static str,
+    sent: Result<T, SdkError<E>>,
+    is_not_found: impl Fn(&E) -> bool,
+) -> Result<Verdict, PartError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match sent {
+        Ok(_) => Ok(Verdict::Ok),
+        Err(e) if e.as_service_error().is_some_and(&is_not_found) => Ok(fails(
+            TEACHER,
+            format!("'{teacher}' was not found in {}", stack.region),
+            format!(
+                "a foundation model, a custom model or an inference profile available in {}",
+                stack.region
+            ),
+        )),
+        Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
+            "{TEACHER}: could not check '{teacher}' (access denied)"
+        ))),
+        Err(e) => Err(aws_error(operation, e)),
+    }
+}
+
+const GRADER: &str = "Job.GraderLambdaArn";
+
+/// A reinforcement fine-tuning job's grader function exists.
+async fn grader_exists(clients: &Clients, props: &SetupProperties) -> Result<Verdict, PartError> {
+    let Some(arn) = props
+        .job
+        .as_ref()
+        .and_then(|j| j.reinforcement.as_ref())
+        .map(|r| r.grader_lambda_arn.as_str())
+    else {
+        return Ok(Verdict::Ok);
+    };
+    match clients
+        .lambda
+        .get_function()
+        .function_name(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Verdict::Ok),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(fails(
+                GRADER,
+                format!("function '{arn}' does not exist"),
+                "the ARN of an existing Lambda function (the reward function)",
+            ))
+        }
+        Err(e) if denied(e.code()) => Ok(Verdict::Unchecked(format!(
+            "{GRADER}: could not check function '{arn}' (access denied)"
+        ))),
+        Err(e) => Err(aws_error("lambda:GetFunction", e)),
+    }
 }
 
 /// The region in a KMS key ARN.

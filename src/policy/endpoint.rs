@@ -24,7 +24,7 @@ pub fn endpoint_policy(props: &SetupProperties, partition: &str) -> Value {
                 ]
             };
             let read = unique(
-                std::iter::once(&props.training_data)
+                std::iter::once(props.training_data.location())
                     .chain(props.validation_data.iter())
                     .flat_map(|u| bucket_resources(&u.bucket)),
             );

@@ -3,6 +3,7 @@
 
 pub mod bucket;
 pub mod endpoint;
+pub mod invoke;
 pub mod kms;
 pub mod s3_access;
 pub mod trust;
@@ -16,6 +17,8 @@ pub(crate) const VERSION: &str = "2012-10-17";
 pub(crate) const S3_ACCESS_POLICY: &str = "BedrockCustomizationS3Access";
 pub(crate) const KMS_POLICY: &str = "BedrockCustomizationKmsAccess";
 pub(crate) const VPC_POLICY: &str = "BedrockCustomizationVpcAccess";
+pub(crate) const GRADER_POLICY: &str = "BedrockCustomizationGraderAccess";
+pub(crate) const TEACHER_POLICY: &str = "BedrockCustomizationTeacherAccess";
 
 pub(crate) fn document(statements: Vec<Value>) -> Value {
     json!({ "Version": VERSION, "Statement": Value::Array(statements) })

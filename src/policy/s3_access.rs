@@ -8,7 +8,7 @@ use crate::model::{S3Uri, SetupProperties};
 
 /// The service role's S3 policy (seed 000): read on the training and validation data, read and write on the output, prefix-scoped.
 pub fn s3_access_policy(props: &SetupProperties, partition: &str) -> Value {
-    let read: Vec<&S3Uri> = std::iter::once(&props.training_data)
+    let read: Vec<&S3Uri> = std::iter::once(props.training_data.location())
         .chain(props.validation_data.iter())
         .collect();
     let mut statements = vec![json!({

@@ -62,3 +62,54 @@ pub(crate) fn parse_err(v: &Value) -> ValidationErrors {
 }
 
 pub(crate) use crate::json_paths::{with, without};
+
+/// A reinforcement fine-tuning job (SPEC section 8) with a grader and typed
+/// hyperparameters, on the full property set.
+pub(crate) fn rft() -> Value {
+    let v = with(
+        full(),
+        "Job.CustomizationType",
+        json!("REINFORCEMENT_FINE_TUNING"),
+    );
+    let v = with(
+        v,
+        "Job.BaseModelIdentifier",
+        json!("amazon.nova-2-lite-v1:0"),
+    );
+    let v = with(
+        v,
+        "Job.GraderLambdaArn",
+        json!("arn:aws:lambda:us-east-1:123456789012:function:reward"),
+    );
+    with(
+        v,
+        "Job.HyperParameters",
+        json!({"epochCount": "2", "batchSize": "64", "learningRate": "0.00001",
+               "reasoningEffort": "medium", "trainingSamplePerPrompt": 4}),
+    )
+}
+
+/// A distillation job whose teacher is served through a cross-region
+/// inference profile.
+pub(crate) fn profile_teacher() -> Value {
+    let v = with(full(), "Job.CustomizationType", json!("DISTILLATION"));
+    let v = with(v, "Job.BaseModelIdentifier", json!("amazon.nova-lite-v1:0"));
+    let v = without(v, "Job.HyperParameters");
+    with(
+        v,
+        "Job.TeacherModelIdentifier",
+        json!("us.amazon.nova-premier-v1:0"),
+    )
+}
+
+/// A distillation job trained on the account's model-invocation logs.
+pub(crate) fn invocation_logs() -> Value {
+    let v = without(profile_teacher(), "TrainingDataUri");
+    with(
+        v,
+        "InvocationLogs",
+        json!({"SourceUri": "s3://invocation-logs/AWSLogs/123456789012/BedrockModelInvocationLogs/",
+               "UsePromptResponse": "true",
+               "RequestMetadataFilters": {"Equals": {"project": "support-bot"}}}),
+    )
+}

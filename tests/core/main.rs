@@ -5,6 +5,7 @@
 #[path = "../support/checkout.rs"]
 mod checkout;
 mod common;
+mod customizations;
 mod fuzz;
 mod identity;
 #[path = "../support/json_paths.rs"]

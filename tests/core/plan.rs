@@ -413,3 +413,50 @@ fn a_delete_is_decided_whatever_the_role_path() {
     props["RolePath"] = json!("/elsewhere/");
     assert!(matches!(delete(&pid, &props), Decision::Teardown { .. }));
 }
+
+#[test]
+fn a_change_to_a_grader_teacher_or_log_source_replaces_the_setup() {
+    let cases: Vec<(Value, &str, Value)> = vec![
+        (
+            rft(),
+            "Job.GraderLambdaArn",
+            json!("arn:aws:lambda:us-east-1:123456789012:function:other-reward"),
+        ),
+        (rft(), "Job.HyperParameters.learningRate", json!("0.0002")),
+        (
+            profile_teacher(),
+            "Job.TeacherModelIdentifier",
+            json!("us.meta.llama3-3-70b-instruct-v1:0"),
+        ),
+        (
+            invocation_logs(),
+            "InvocationLogs.SourceUri",
+            json!("s3://invocation-logs/other/"),
+        ),
+        (
+            invocation_logs(),
+            "InvocationLogs.RequestMetadataFilters.Equals.project",
+            json!("another-bot"),
+        ),
+    ];
+    for (base, path, value) in cases {
+        let old = without(
+            without(without(base, "Job.CustomModelName"), "Job.JobName"),
+            "RoleName",
+        );
+        let new = with(old.clone(), path, value);
+        match update(&new, &old) {
+            Decision::Ensure(Ensure {
+                physical_id,
+                how: EnsureKind::Replace { .. },
+                ..
+            }) => assert_ne!(physical_id, current_id(), "{path}"),
+            other => panic!("{path}: {other:?}"),
+        }
+        // The same properties again change nothing.
+        match update(&old, &old) {
+            Decision::Unchanged { physical_id, .. } => assert_eq!(physical_id, current_id()),
+            other => panic!("{path} unchanged: {other:?}"),
+        }
+    }
+}

@@ -14,8 +14,8 @@ fn minimal_properties_get_the_spec_defaults() {
     assert!(p.s3_endpoint.create);
     assert_eq!(p.s3_endpoint.policy, EndpointPolicyKind::Restricted);
     assert!(!p.restrict_output_bucket_to_vpc);
-    assert_eq!(p.training_data.bucket, "training-bucket");
-    assert_eq!(p.training_data.key, "train.jsonl");
+    assert_eq!(p.training_data.location().bucket, "training-bucket");
+    assert_eq!(p.training_data.location().key, "train.jsonl");
 }
 
 #[test]

@@ -11,6 +11,7 @@ would pass every test.
 
 import json
 import re
+import struct
 import urllib.parse
 
 import botocore.session
@@ -229,6 +230,17 @@ def validate_shape(shape, value, path, problems):
             problems.append(f"{path}: {value} is below the minimum {meta['min']}")
         if "max" in meta and value > meta["max"]:
             problems.append(f"{path}: {value} is above the maximum {meta['max']}")
+    elif t in ("float", "double"):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            problems.append(f"{path}: expected a number")
+            return
+        # A `float` member is single precision on the service's side: a
+        # bound and a value that round to the same float are equal there.
+        single = (lambda x: struct.unpack("f", struct.pack("f", x))[0]) if t == "float" else float
+        if "min" in meta and single(value) < single(meta["min"]):
+            problems.append(f"{path}: {value} is below the minimum {meta['min']}")
+        if "max" in meta and single(value) > single(meta["max"]):
+            problems.append(f"{path}: {value} is above the maximum {meta['max']}")
     elif t == "boolean":
         if not isinstance(value, bool):
             problems.append(f"{path}: expected a boolean")
@@ -238,14 +250,26 @@ def validate_shape(shape, value, path, problems):
 
 
 def _bedrock_customization_config(params):
-    """Bedrock: a DISTILLATION job carries its teacher; no other type may."""
+    """Bedrock: a DISTILLATION job carries its teacher and a
+    REINFORCEMENT_FINE_TUNING job its rftConfig (with a grader); no other type
+    may. Invocation logs are training data for distillation only, and the
+    training data is exactly one of an S3 URI and invocation logs."""
     kind = params.get("customizationType", "FINE_TUNING")
-    distillation = (params.get("customizationConfig") or {}).get("distillationConfig")
-    if kind == "DISTILLATION" and not distillation:
-        return ["customizationConfig.distillationConfig: is required when customizationType is DISTILLATION"]
-    if kind != "DISTILLATION" and distillation:
-        return [f"customizationConfig.distillationConfig: is not allowed when customizationType is {kind}"]
-    return []
+    config = params.get("customizationConfig") or {}
+    problems = []
+    for member, owner in (("distillationConfig", "DISTILLATION"), ("rftConfig", "REINFORCEMENT_FINE_TUNING")):
+        if kind == owner and not config.get(member):
+            problems.append(f"customizationConfig.{member}: is required when customizationType is {owner}")
+        if kind != owner and config.get(member):
+            problems.append(f"customizationConfig.{member}: is not allowed when customizationType is {kind}")
+    if kind == "REINFORCEMENT_FINE_TUNING" and not (config.get("rftConfig") or {}).get("graderConfig"):
+        problems.append("customizationConfig.rftConfig.graderConfig: is required for reinforcement fine-tuning")
+    training = params.get("trainingDataConfig") or {}
+    if ("s3Uri" in training) == ("invocationLogsConfig" in training):
+        problems.append("trainingDataConfig: exactly one of s3Uri and invocationLogsConfig is required")
+    if "invocationLogsConfig" in training and kind != "DISTILLATION":
+        problems.append(f"trainingDataConfig.invocationLogsConfig: is not allowed when customizationType is {kind}")
+    return problems
 
 
 def _ec2_gateway_endpoint(params):

@@ -587,7 +587,9 @@ def _bedrock(p, state):
         ]
         teacher = (((body.get("customizationConfig") or {}).get("distillationConfig") or {})
                    .get("teacherModelConfig") or {}).get("teacherModelIdentifier")
-        if teacher:
+        # A teacher behind an inference profile is invoked by the service
+        # role; the action takes no inference-profile resource.
+        if teacher and not is_inference_profile(teacher):
             reqs.append(Request("bedrock:CreateModelCustomizationJob", model_arn(teacher), ctx))
         if job_tags:
             reqs.append(Request("bedrock:TagResource", job_arn, _tag_context(job_tags)))
@@ -612,6 +614,10 @@ def _bedrock(p, state):
         return [Request(f"bedrock:{op}", arn, ctx)]
     if op == "GetFoundationModel":
         return [Request("bedrock:GetFoundationModel", model_arn(segments[1]))]
+    if op == "GetInferenceProfile":
+        identifier = urllib.parse.unquote(p.path)[len("/inference-profiles/"):]
+        arn = identifier if identifier.startswith("arn:") else f"{base}:inference-profile/{identifier}"
+        return [Request("bedrock:GetInferenceProfile", arn)]
     if op == "ListFoundationModels":
         return [Request("bedrock:ListFoundationModels", "*")]
     if op in ("ListTagsForResource", "TagResource", "UntagResource"):
@@ -624,6 +630,23 @@ def _bedrock(p, state):
             if op == "UntagResource":
                 ctx["aws:TagKeys"] = list(body.get("tagKeys") or [])
         return [Request(f"bedrock:{op}", arn, ctx)]
+    return None
+
+
+def is_inference_profile(identifier):
+    """A cross-region profile: `<geography>.<provider>.<model>`, or its ARN."""
+    if identifier.startswith("arn:"):
+        return ":inference-profile/" in identifier
+    return identifier.split(":", 1)[0].count(".") >= 2
+
+
+def _lambda(p, state):
+    """Lambda (list_awslambda): GetFunction is on the function, qualified or not."""
+    if p.operation == "GetFunction":
+        name = urllib.parse.unquote(p.path).rsplit("/", 1)[-1]
+        arn = name if name.startswith("arn:") else \
+            f"arn:{state.partition}:lambda:{state.region}:{state.account}:function:{name}"
+        return [Request("lambda:GetFunction", arn)]
     return None
 
 
@@ -673,7 +696,8 @@ def _ssm(p, state):
     return None
 
 
-TABLE = {"iam": _iam, "ec2": _ec2, "s3": _s3, "bedrock": _bedrock, "kms": _kms, "ssm": _ssm}
+TABLE = {"iam": _iam, "ec2": _ec2, "s3": _s3, "bedrock": _bedrock, "kms": _kms, "ssm": _ssm,
+         "lambda": _lambda}
 
 
 def required(parsed, state):

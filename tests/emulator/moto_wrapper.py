@@ -17,9 +17,18 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
   every other request meanwhile (`warm`).
 - Setting a job's status (`POST /_emulator/bedrock/job-status`): moto
   leaves jobs InProgress forever.
+- The authorization judge on one policy document (`POST /_emulator/evaluate`),
+  so tests ask of a service role's policies what they ask of the handler's.
 - A foundation-model catalogue (`foundation_models.json`): moto has none, so
   GetFoundationModel and ListFoundationModels are answered here, shaped like
   Bedrock's, for every region but China's (where moto has no Bedrock).
+- Cross-region inference profiles (`inference_profiles.json`): moto has
+  none, so GetInferenceProfile is answered here, shaped like Bedrock's, for
+  the profiles of the request's geography.
+- A customization job keeps what was sent: moto drops `customizationConfig`
+  (rftConfig, distillationConfig) and refuses a `trainingDataConfig` without
+  `s3Uri` (invocation logs), which the real API accepts; both are kept and
+  returned by GetModelCustomizationJob as Bedrock returns them.
 - Idempotency tokens: a repeated EC2 `Create*` call with the same
   ClientToken, or a repeated CreateModelCustomizationJob with the same
   clientRequestToken, gets the first call's answer, as from EC2 and Bedrock
@@ -104,6 +113,7 @@ BEDROCK_ROUTES = [
     ("GET", re.compile(r"^/custom-models$"), "ListCustomModels"),
     ("GET", re.compile(r"^/foundation-models$"), "ListFoundationModels"),
     ("GET", re.compile(r"^/foundation-models/[^/]+$"), "GetFoundationModel"),
+    ("GET", re.compile(r"^/inference-profiles/.+$"), "GetInferenceProfile"),
     ("GET", re.compile(r"^/custom-models/[^/]+$"), "GetCustomModel"),
     ("DELETE", re.compile(r"^/custom-models/[^/]+$"), "DeleteCustomModel"),
     ("POST", re.compile(r"^/listTagsForResource$"), "ListTagsForResource"),
@@ -143,6 +153,10 @@ def classify(environ, body):
             return service, region, {"GET": "GetBucketPolicy", "PUT": "PutBucketPolicy",
                                      "DELETE": "DeleteBucketPolicy"}.get(method, method + "BucketPolicy")
         return service, region, "S3" + method.title()
+    if service == "lambda":
+        if method == "GET" and re.match(r"^/2015-03-31/functions/[^/]+$", path):
+            return service, region, "GetFunction"
+        return service, region, "Lambda" + method.title()
     if service == "bedrock":
         for m_, pattern, op in BEDROCK_ROUTES:
             if m_ == method and pattern.match(path):
@@ -155,27 +169,32 @@ def error_response(service, kind, message=None):
     """Status, headers and body of an injected error, as each protocol sends it."""
     if kind == "denied":
         codes = {"iam": (403, "AccessDenied"), "ec2": (403, "UnauthorizedOperation"),
-                 "s3": (403, "AccessDenied"), "bedrock": (403, "AccessDeniedException")}
+                 "s3": (403, "AccessDenied"), "bedrock": (403, "AccessDeniedException"),
+                 "lambda": (403, "AccessDeniedException")}
     elif kind == "invalid":
         codes = {"iam": (400, "ValidationError"), "ec2": (400, "InvalidParameterValue"),
-                 "s3": (400, "InvalidArgument"), "bedrock": (400, "ValidationException")}
+                 "s3": (400, "InvalidArgument"), "bedrock": (400, "ValidationException"),
+                 "lambda": (400, "InvalidParameterValueException")}
     elif kind == "throttle":
         codes = {"iam": (400, "Throttling"), "ec2": (503, "RequestLimitExceeded"),
-                 "s3": (503, "SlowDown"), "bedrock": (429, "ThrottlingException")}
+                 "s3": (503, "SlowDown"), "bedrock": (429, "ThrottlingException"),
+                 "lambda": (429, "TooManyRequestsException")}
     elif kind == "assume_role":
         codes = {"bedrock": (400, "ValidationException")}
     elif kind == "conflict":
         codes = {"bedrock": (400, "ConflictException")}
     else:
         codes = {"iam": (500, "ServiceFailure"), "ec2": (500, "InternalError"),
-                 "s3": (500, "InternalError"), "bedrock": (500, "InternalServerException")}
+                 "s3": (500, "InternalError"), "bedrock": (500, "InternalServerException"),
+                 "lambda": (500, "ServiceException")}
     status, code = codes.get(service, (500, "InternalError"))
     if message is None:
         message = ("Could not assume provided IAM role. Make sure the role has the proper trust relationship."
                    if kind == "assume_role" else "injected by the test emulator")
+    json_protocol = service in ("bedrock", "lambda")
     message = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
-        if service != "bedrock" else message
-    if service == "bedrock":
+        if not json_protocol else message
+    if json_protocol:
         return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], \
             json.dumps({"message": message}).encode()
     if service == "ec2":
@@ -268,6 +287,40 @@ def foundation_models(environ, operation):
                                        ("Content-Length", str(len(data)))], data
 
 
+PROFILES = json.loads(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                        "inference_profiles.json"), encoding="utf-8").read())["profiles"]
+
+
+def inference_profile(environ):
+    """GetInferenceProfile of a cross-region profile of the request's
+    geography (`us.` for us-*, `eu.` for eu-*, ...), by id or ARN."""
+    m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    region = m.group(2) if m else "us-east-1"
+    account = JUDGE["account"]
+    identifier = urllib.parse.unquote(environ.get("PATH_INFO", "")[len("/inference-profiles/"):])
+    identifier = identifier.rsplit("inference-profile/", 1)[-1]
+    headers = [("Content-Type", "application/json")]
+    for p in PROFILES:
+        if p["inferenceProfileId"] == identifier and region in p["regions"]:
+            answer = {
+                "inferenceProfileName": p["inferenceProfileName"],
+                "description": p["description"],
+                "inferenceProfileArn": f"arn:aws:bedrock:{region}:{account}:inference-profile/{identifier}",
+                "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{p['modelId']}"}
+                           for r in p["regions"]],
+                "inferenceProfileId": identifier,
+                "status": "ACTIVE",
+                "type": "SYSTEM_DEFINED",
+                "createdAt": "2025-01-01T00:00:00Z",
+                "updatedAt": "2025-01-01T00:00:00Z",
+            }
+            data = json.dumps(answer).encode()
+            return "200 OK", headers + [("Content-Length", str(len(data)))], data
+    data = json.dumps({"message": f"The inference profile {identifier} does not exist in {region}."}).encode()
+    return "404 Not Found", headers + [("x-amzn-ErrorType", "ResourceNotFoundException"),
+                                       ("Content-Length", str(len(data)))], data
+
+
 def control(environ, start_response, body):
     path = environ["PATH_INFO"]
     method = environ["REQUEST_METHOD"]
@@ -298,6 +351,14 @@ def control(environ, start_response, body):
         with LOCK:
             result = list(VIOLATIONS)
             VIOLATIONS.clear()
+    elif path == "/_emulator/evaluate" and method == "POST":
+        # The test bed's IAM evaluator on one document the handler wrote (a
+        # service role's policy): may `action` be done on `resource`?
+        ask = json.loads(body)
+        statements = authz._as_list(ask["policy"].get("Statement"))
+        why = authz.Policy(statements).evaluate(
+            authz.Request(ask["action"], ask["resource"], ask.get("context")))
+        result = {"denied": why}
     elif path == "/_emulator/health":
         pass
     else:
@@ -463,6 +524,8 @@ class Wrapper:
     def answer(self, environ, service, operation):
         if service == "bedrock" and operation in ("GetFoundationModel", "ListFoundationModels"):
             return foundation_models(environ, operation)
+        if service == "bedrock" and operation == "GetInferenceProfile":
+            return inference_profile(environ)
         if service == "bedrock":
             status, headers, data = self.collect(environ)
             data = TIMESTAMP.sub(rb'"\1T\2Z"', data)
@@ -510,6 +573,7 @@ def main():
         JUDGE["policy"] = authz.execution_policy(args.template, params)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     idempotent_endpoint_delete()
+    jobs_keep_what_was_sent()
     dispatcher = DomainDispatcherApplication(create_backend_app)
     warm(dispatcher, JUDGE["account"], JUDGE["region"])
     app = Wrapper(dispatcher)
@@ -535,6 +599,45 @@ def idempotent_endpoint_delete():
     VPCBackend.delete_vpc_endpoints = delete
 
 
+def jobs_keep_what_was_sent():
+    """moto's customization job forgets `customizationConfig` and insists on
+    `trainingDataConfig.s3Uri`; Bedrock keeps the first and takes invocation
+    logs instead of the second. Both are kept as sent, and answered."""
+    from moto.bedrock import models, responses
+
+    original_init = models.ModelCustomizationJob.__init__
+    original_to_dict = models.ModelCustomizationJob.to_dict
+    original_create = responses.BedrockResponse.create_model_customization_job
+
+    def init(self, job_name, custom_model_name, role_arn, base_model_identifier, training_data_config,
+             *args, **kwargs):
+        sent = training_data_config
+        if isinstance(sent, dict) and "s3Uri" not in sent and "invocationLogsConfig" in sent:
+            source = ((sent["invocationLogsConfig"] or {}).get("invocationLogSource") or {}).get("s3Uri", "")
+            training_data_config = {"s3Uri": source}
+        original_init(self, job_name, custom_model_name, role_arn, base_model_identifier,
+                      training_data_config, *args, **kwargs)
+        self.training_data_config = sent
+
+    def to_dict(self):
+        d = original_to_dict(self)
+        if getattr(self, "customization_config", None):
+            d["customizationConfig"] = self.customization_config
+        return d
+
+    def create(self):
+        answer = original_create(self)
+        params = json.loads(self.body)
+        job = self.bedrock_backend.model_customization_jobs.get(params.get("jobName"))
+        if job is not None:
+            job.customization_config = params.get("customizationConfig")
+        return answer
+
+    models.ModelCustomizationJob.__init__ = init
+    models.ModelCustomizationJob.to_dict = to_dict
+    responses.BedrockResponse.create_model_customization_job = create
+
+
 def exit_with_parent(parent):
     """A test that aborts (a stack overflow runs no destructor) must not leave
     its emulator running: exit once the process that started it is gone."""
@@ -544,7 +647,7 @@ def exit_with_parent(parent):
 
 
 # Every service the handler and the tests call.
-SERVICES = ("iam", "ec2", "s3", "bedrock", "kms", "ssm")
+SERVICES = ("iam", "ec2", "s3", "bedrock", "kms", "ssm", "lambda")
 
 
 def warm(dispatcher, account, region):

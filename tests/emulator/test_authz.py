@@ -279,6 +279,58 @@ class ApiModel(unittest.TestCase):
         self.assertTrue(self.problems("bedrock", "CreateModelCustomizationJob", path=p,
                                       body=json.dumps({"jobName": "j"}).encode()))
 
+    def test_section_8_job_shapes(self):
+        import json
+        p = "/model-customization-jobs"
+        job = {"jobName": "j", "customModelName": "m", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+               "baseModelIdentifier": "amazon.nova-2-lite-v1:0",
+               "customizationType": "REINFORCEMENT_FINE_TUNING",
+               "trainingDataConfig": {"s3Uri": "s3://bucket-b/t"},
+               "outputDataConfig": {"s3Uri": "s3://bucket-b/o"}}
+        grader = {"lambdaGrader": {"lambdaArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:reward"}}
+
+        def problems(body):
+            return self.problems("bedrock", "CreateModelCustomizationJob", path=p, body=json.dumps(body).encode())
+
+        # RFT needs its rftConfig with a grader.
+        self.assertTrue(problems(job))
+        self.assertTrue(problems(dict(job, customizationConfig={"rftConfig": {}})))
+        rft = dict(job, customizationConfig={"rftConfig": {"graderConfig": grader, "hyperParameters": {
+            "epochCount": 2, "learningRate": 0.0010000000474974513, "reasoningEffort": "low"}}})
+        # learningRate: the float nearest 1e-3, as the SDK sends an f32, is the bound itself.
+        self.assertEqual(problems(rft), [])
+        for name, value in (("epochCount", "2"), ("epochCount", 51), ("batchSize", 8),
+                            ("learningRate", "0.0001"), ("learningRate", 0.0011), ("learningRate", 1e-8),
+                            ("reasoningEffort", "max"), ("trainingSamplePerPrompt", 1.5)):
+            bad = json.loads(json.dumps(rft))
+            bad["customizationConfig"]["rftConfig"]["hyperParameters"][name] = value
+            self.assertTrue(problems(bad), f"{name}={value!r}")
+        wrong_arn = json.loads(json.dumps(rft))
+        wrong_arn["customizationConfig"]["rftConfig"]["graderConfig"]["lambdaGrader"]["lambdaArn"] = "reward"
+        self.assertTrue(problems(wrong_arn))
+        # rftConfig belongs to RFT alone.
+        self.assertTrue(problems(dict(rft, customizationType="FINE_TUNING")))
+        # Invocation logs: distillation only, and instead of s3Uri.
+        logs = {"invocationLogsConfig": {"usePromptResponse": True,
+                                         "invocationLogSource": {"s3Uri": "s3://logs-b/AWSLogs/"},
+                                         "requestMetadataFilters": {"equals": {"project": "a"}}}}
+        distil = dict(job, customizationType="DISTILLATION", trainingDataConfig=logs,
+                      customizationConfig={"distillationConfig": {"teacherModelConfig": {
+                          "teacherModelIdentifier": "us.amazon.nova-premier-v1:0"}}})
+        self.assertEqual(problems(distil), [])
+        both = json.loads(json.dumps(distil))
+        both["trainingDataConfig"]["s3Uri"] = "s3://bucket-b/t"
+        self.assertTrue(problems(both))
+        self.assertTrue(problems(dict(distil, customizationType="FINE_TUNING", customizationConfig=None)))
+        two = json.loads(json.dumps(distil))
+        two["trainingDataConfig"]["invocationLogsConfig"]["requestMetadataFilters"] = {
+            "equals": {"a": "1"}, "notEquals": {"b": "2"}}
+        self.assertTrue(problems(two))
+        wide = json.loads(json.dumps(distil))
+        wide["trainingDataConfig"]["invocationLogsConfig"]["requestMetadataFilters"] = {
+            "equals": {"a": "1", "b": "2"}}
+        self.assertTrue(problems(wide))
+
 
 if __name__ == "__main__":
     unittest.main()

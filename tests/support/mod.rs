@@ -261,6 +261,19 @@ impl Emulator {
         .await;
     }
 
+    /// The test bed's IAM verdict on one policy document: `None` when it
+    /// allows `action` on `resource`, otherwise why not.
+    pub async fn evaluate(&self, policy: &Value, action: &str, resource: &str) -> Option<String> {
+        let v = self
+            .control(
+                reqwest::Method::POST,
+                "/_emulator/evaluate",
+                Some(json!({ "policy": policy, "action": action, "resource": resource })),
+            )
+            .await;
+        v["denied"].as_str().map(str::to_string)
+    }
+
     /// Sets a job's status and Bedrock's failure message.
     pub(crate) async fn set_job_status_with_message(
         &self,
@@ -619,6 +632,23 @@ pub async fn inventory(c: &Clients, output_bucket: &str) -> Inventory {
     inv
 }
 
+/// A role's inline policy as JSON, `None` when the role has none of that
+/// name (IAM answers the document URL-encoded).
+pub async fn inline_policy(c: &Clients, role: &str, name: &str) -> Option<Value> {
+    let out = c
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+        .ok()?;
+    let text = percent_encoding::percent_decode_str(out.policy_document())
+        .decode_utf8_lossy()
+        .to_string();
+    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("policy {name} ({e}): {text}")))
+}
+
 /// The per-attempt timeout of `fast_retry_clients` (production: 20 s).
 pub const TEST_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -680,6 +710,7 @@ fn with_own_retry_quota(c: &Clients) -> Clients {
         bedrock: own_quota!(aws_sdk_bedrock, c.bedrock, "bedrock"),
         kms: own_quota!(aws_sdk_kms, c.kms, "kms"),
         ssm: own_quota!(aws_sdk_ssm, c.ssm, "ssm"),
+        lambda: own_quota!(aws_sdk_lambda, c.lambda, "lambda"),
     }
 }
 

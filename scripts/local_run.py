@@ -1,6 +1,7 @@
 """Runs the handler end to end on this machine: Create -> Update (in place) ->
-Update (replacement) -> Delete (old) -> Delete (new), on the sample events in
-events/, against the local AWS emulator.
+the job completes (its signal) -> Update (replacement) -> Delete (old) ->
+Delete (new), then a reinforcement fine-tuning Create and its Delete, on the
+sample events in events/, against the local AWS emulator.
 
 It starts the emulator, prepares a VPC, subnets, a security group, route tables
 and buckets in it, serves the events to the real bootstrap binary through a
@@ -37,6 +38,10 @@ def training_ends(c, local, ids, port, job_name):
           f"(Content-Type: {signal['content_type']!r}):")
     print("   " + json.dumps(signal["body"], indent=2).replace("\n", "\n   ") + "\n")
     return signal
+
+
+def grader_policy(c, role):
+    return c["iam"].get_role_policy(RoleName=role, PolicyName="BedrockCustomizationGraderAccess")["PolicyDocument"]
 
 
 def emulator_job_status(c, job_name, status):
@@ -86,7 +91,14 @@ def main():
         send("delete.json", physical_id=pid)
         _, last = send("delete.json", physical_id=replaced["PhysicalResourceId"],
                        properties=replaced_event["ResourceProperties"])
-        ok = created["Status"] == replaced["Status"] == last["Status"] == "SUCCESS" and signal is not None
+        # Reinforcement fine-tuning (SPEC section 8): a grader function and
+        # typed hyperparameters in the job's rftConfig; the role may invoke
+        # that function alone.
+        _, rft = send("create-rft.json")
+        print("   the role's grader policy: " + json.dumps(grader_policy(c, rft["Data"]["RoleName"])) + "\n")
+        _, rft_gone = send("delete-rft.json", physical_id=rft["PhysicalResourceId"])
+        ok = created["Status"] == replaced["Status"] == last["Status"] == "SUCCESS" and signal is not None \
+            and rft["Status"] == rft_gone["Status"] == "SUCCESS"
         print("all steps answered SUCCESS" if ok else "a step did not succeed")
         refused = violations(endpoint)
         print(f"every AWS request was judged against template.yaml's execution role "

@@ -47,6 +47,7 @@ def clients(endpoint):
         "s3": boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw),
         "bedrock": boto3.client("bedrock", **kw),
         "kms": boto3.client("kms", **kw),
+        "lambda": boto3.client("lambda", **kw),
     }
 
 
@@ -62,7 +63,8 @@ def prepare(c):
     for b in ("demo-training-data", "demo-customization-output"):
         c["s3"].create_bucket(Bucket=b)
     # The data the sample events name, for the pre-flight checks.
-    events = "".join((ROOT / "events" / n).read_text() for n in ("create.json", "update-replacement.json"))
+    events = "".join((ROOT / "events" / n).read_text()
+                     for n in ("create.json", "update-replacement.json", "create-rft.json"))
     for uri in sorted(set(re.findall(r"s3://demo-training-data/[^\"]*", events))):
         key = uri.split("/", 3)[3]
         c["s3"].put_object(Bucket="demo-training-data", Key=key + ("placeholder.jsonl" if key.endswith("/") else ""),
@@ -70,6 +72,15 @@ def prepare(c):
     # The sample events' key ARNs stand for keys of this emulator.
     keys = {arn: c["kms"].create_key(Description="demo")["KeyMetadata"]["Arn"]
             for arn in sorted(set(re.findall(r"arn:aws:kms:[^\"]+", events)))}
+    # The reward function of the reinforcement fine-tuning sample (an empty
+    # archive: the emulator never runs it).
+    for arn in sorted(set(re.findall(r"arn:aws:lambda:[^\"]+:function:demo-reward[^\"]*", events))):
+        name = arn.rsplit(":", 1)[-1]
+        role = c["iam"].create_role(RoleName=f"{name}-execution", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+        c["lambda"].create_function(FunctionName=name, Runtime="python3.12", Handler="reward.handler",
+                                    Role=role["Role"]["Arn"], Code={"ZipFile": EMPTY_ZIP})
     # The bucket owner's own statement, which the handler must keep.
     c["s3"].put_bucket_policy(Bucket="demo-customization-output", Policy=json.dumps({
         "Version": "2012-10-17",
@@ -146,6 +157,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, b"")
 
 
+EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
+
+
 def inventory(c):
     out = {"roles": [], "s3_gateway_endpoints": [], "output_bucket_policy_sids": [], "jobs": [], "custom_models": []}
     for r in c["iam"].list_roles()["Roles"]:
@@ -164,7 +178,11 @@ def inventory(c):
     except c["s3"].exceptions.ClientError:
         out["output_bucket_policy_sids"] = "(no policy)"
     for j in c["bedrock"].list_model_customization_jobs()["modelCustomizationJobSummaries"]:
-        out["jobs"].append({"name": j["jobName"], "status": j["status"]})
+        job = c["bedrock"].get_model_customization_job(jobIdentifier=j["jobName"])
+        entry = {"name": j["jobName"], "status": j["status"], "type": job.get("customizationType")}
+        if job.get("customizationConfig"):
+            entry["customizationConfig"] = job["customizationConfig"]
+        out["jobs"].append(entry)
     out["custom_models"] = [m["modelName"] for m in c["bedrock"].list_custom_models()["modelSummaries"]]
     return out
 

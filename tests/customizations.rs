@@ -578,7 +578,8 @@ async fn a_grader_or_teacher_check_the_users_policies_deny_is_a_warning() {
     let fx = Fixture::create(&emu).await;
     let check = emu.check_clients().await;
     let grader = grader_function(&check, "reward").await;
-    let out = create_with(&emu, "rft-warned", rft_properties(&fx, &grader)).await;
+    let rft = rft_properties(&fx, &grader);
+    let out = create_with(&emu, "rft-warned", rft.clone()).await;
     assert_eq!(out.status, Status::Success, "{}", out.reason);
     assert!(
         out.reason.contains(&format!(
@@ -587,7 +588,17 @@ async fn a_grader_or_teacher_check_the_users_policies_deny_is_a_warning() {
         "{}",
         out.reason
     );
-    // Without a VPC: the first setup's endpoint holds the route tables.
+    // Gone before the next: its VPC-only statement on the shared output
+    // bucket would deny the next job's writes from outside that VPC (the
+    // service-role judge finds it).
+    let gone = run(
+        &emu.handler_clients().await,
+        &fast_settings(),
+        &delete("rft-warned-delete", &out.physical_id, rft),
+    )
+    .await;
+    assert_eq!(gone.status, Status::Success, "{}", gone.reason);
+    // Without a VPC, a setup of another shape.
     let mut outside_the_vpc = teacher_properties(&fx, "amazon.nova-pro-v1:0");
     for p in ["VpcConfig", "S3Endpoint", "RestrictOutputBucketToVpc"] {
         outside_the_vpc = without(outside_the_vpc, p);

@@ -79,14 +79,23 @@ impl S3Uri {
     }
 
     /// Values for the `s3:prefix` condition on ListBucket; `None` when the
-    /// whole bucket is meant and no condition applies.
+    /// whole bucket is meant and no condition applies. For a file, its own
+    /// key (and the key as a folder), and the folder it sits in, exactly:
+    /// seed 000 scopes the listing "with your folder path", the folder the
+    /// data sits in, and the user guide names no narrower listing. The
+    /// folder's subfolders stay out (`train/` yes, `train/*` no), and a file
+    /// at the bucket's root adds no folder: that would be the whole bucket.
     pub(crate) fn list_prefixes(&self) -> Option<Vec<String>> {
         if self.key.is_empty() {
             None
         } else if self.key.ends_with('/') {
             Some(vec![format!("{}*", self.key)])
         } else {
-            Some(vec![self.key.clone(), format!("{}/*", self.key)])
+            let mut prefixes = vec![self.key.clone(), format!("{}/*", self.key)];
+            if let Some((folder, _)) = self.key.rsplit_once('/') {
+                prefixes.push(format!("{folder}/"));
+            }
+            Some(prefixes)
         }
     }
 }

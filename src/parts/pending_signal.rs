@@ -5,7 +5,7 @@
 //! and it is removed once signalled and on Delete.
 
 use aws_sdk_ssm::Client;
-use aws_sdk_ssm::types::ParameterType;
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde_json::{Value, json};
 
 use super::{PartError, Removal, aws_error, removal, unless_not_found};
@@ -52,6 +52,10 @@ pub(crate) async fn register(
         .description("Completion signal of a Custom::BedrockCustomizationSetup job")
         .value(encode(pending))
         .r#type(ParameterType::SecureString)
+        // Standard tier whatever the account's default: SSM then encrypts
+        // with the key itself, which is all the template grants (an
+        // advanced parameter would need kms:GenerateDataKey too).
+        .tier(ParameterTier::Standard)
         .set_key_id(key_id.map(str::to_string))
         .overwrite(true)
         .send()

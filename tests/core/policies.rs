@@ -161,6 +161,7 @@ fn s3_access_is_scoped_to_prefixes() {
         [
             "data/train.jsonl",
             "data/train.jsonl/*",
+            "data/",
             "data/valid.jsonl",
             "data/valid.jsonl/*"
         ]

@@ -170,7 +170,14 @@ class Request:
     def __init__(self, action, resource, context=None):
         self.action = action
         self.resource = resource
+        self.original_context = dict(context or {})
         self.context = {k.lower(): v for k, v in (context or {}).items()}
+
+    def with_context(self, extra):
+        """The same question, with request-wide keys (the principal's, TLS) added."""
+        merged = dict(extra)
+        merged.update(self.original_context)
+        return Request(self.action, self.resource, merged)
 
     def __repr__(self):
         return f"{self.action} on {self.resource}"
@@ -186,6 +193,15 @@ def _glob(pattern, value, case_sensitive=True):
 
 def _values(v):
     return [str(x).lower() if isinstance(x, bool) else str(x) for x in _as_list(v)]
+
+
+def _arn_like(pattern, value):
+    parts, values = pattern.split(":", 5), value.split(":", 5)
+    return len(parts) == len(values) == 6 and all(_glob(p, v) for p, v in zip(parts, values))
+
+
+NEGATED = ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike",
+           "NumericNotEquals", "DateNotEquals")
 
 
 def _condition_holds(operator, key, expected, context):
@@ -205,20 +221,33 @@ def _condition_holds(operator, key, expected, context):
     if not present:
         if qualifier == "ForAllValues":
             return True
-        return if_exists and op not in ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike")
+        if qualifier == "ForAnyValue":
+            return False
+        # IAM: a negated operator holds when the key is absent (no value of
+        # the request equals the policy's), with or without IfExists; any
+        # other operator holds then only with IfExists.
+        if op in NEGATED:
+            return True
+        return if_exists
     expected = _values(expected)
     actuals = _values(actual)
 
     def one(a):
-        if op in ("StringEquals", "ArnEquals"):
+        if op == "StringEquals":
             return a in expected
         if op == "StringEqualsIgnoreCase":
             return a.lower() in [e.lower() for e in expected]
-        if op in ("StringLike", "ArnLike"):
+        if op == "StringLike":
             return any(_glob(e, a) for e in expected)
-        if op in ("StringNotEquals", "ArnNotEquals"):
+        # IAM: ArnEquals and ArnLike are one operator, each of an ARN's six
+        # colon-delimited parts matched on its own, wildcards allowed.
+        if op in ("ArnEquals", "ArnLike"):
+            return any(_arn_like(e, a) for e in expected)
+        if op == "StringNotEquals":
             return a not in expected
-        if op in ("StringNotLike", "ArnNotLike"):
+        if op in ("ArnNotEquals", "ArnNotLike"):
+            return not any(_arn_like(e, a) for e in expected)
+        if op == "StringNotLike":
             return not any(_glob(e, a) for e in expected)
         if op == "Bool":
             return a.lower() in [e.lower() for e in expected]
@@ -278,20 +307,71 @@ class Policy:
         for s in self.statements:
             if not self._matches_action(s, request.action):
                 continue
+            sid = s.get("Sid", "(no Sid)")
             if not self._matches_resource(s, request.resource):
-                near.append(f"{s['Sid']}: resource {json.dumps(s.get('Resource'))} does not match")
+                near.append(f"{sid}: resource {json.dumps(s.get('Resource'))} does not match")
                 continue
             failed = self._failed_conditions(s, request.context)
             if failed:
-                near.append(f"{s['Sid']}: condition {'; '.join(failed)} does not hold")
+                near.append(f"{sid}: condition {'; '.join(failed)} does not hold")
                 continue
             if s.get("Effect") == "Deny":
-                return f"{request.action} on {request.resource} is explicitly denied by {s['Sid']}"
-            allowed_by = allowed_by or s["Sid"]
+                return f"{request.action} on {request.resource} is explicitly denied by {sid}"
+            allowed_by = allowed_by or sid
         if allowed_by:
             return None
         detail = "; ".join(near) if near else f"no statement grants {request.action} at all"
         return f"no statement allows {request.action} on {request.resource} ({detail})"
+
+
+def _principal_matches(principal, principal_arn, account):
+    """A resource policy statement's Principal against the caller: a role of
+    the account, or a service principal (`bedrock.amazonaws.com`)."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    if principal_arn.endswith(".amazonaws.com"):
+        return principal_arn in _as_list(principal.get("Service"))
+    for p in _as_list(principal.get("AWS")):
+        if p in ("*", principal_arn, account) or (p.startswith("arn:") and p.endswith(f":iam::{account}:root")):
+            return True
+    return False
+
+
+class ResourcePolicy:
+    """A resource's own policy, as IAM reads it for a same-account caller:
+    an explicit Deny that applies refuses the request; an Allow is not needed
+    (the identity policy's is enough), except where the resource's policy
+    alone decides: a KMS key policy (which must allow the account, delegating
+    to IAM, or the caller), a role's trust policy, and a VPC endpoint's
+    policy."""
+
+    MUST_ALLOW = {"key": "the key policy", "trust": "the trust policy", "endpoint": "the endpoint policy"}
+
+    def __init__(self, doc, kind):
+        self.statements = _as_list((doc or {}).get("Statement"))
+        self.kind = kind
+
+    def _applies(self, s, request, principal_arn, account):
+        return (("Principal" in s and _principal_matches(s["Principal"], principal_arn, account))
+                and Policy._matches_action(s, request.action)
+                # A trust policy names no resource: the role is the resource.
+                and (("Resource" not in s and "NotResource" not in s)
+                     or Policy._matches_resource(s, request.resource))
+                and not Policy._failed_conditions(s, request.context))
+
+    def verdict(self, request, principal_arn, account):
+        """None when the resource's policy lets the request through."""
+        for s in self.statements:
+            if s.get("Effect") == "Deny" and self._applies(s, request, principal_arn, account):
+                return (f"{request.action} on {request.resource} is explicitly denied by the "
+                        f"{self.kind} policy's statement {s.get('Sid', '(no Sid)')}")
+        if self.kind in self.MUST_ALLOW and not any(
+                s.get("Effect") == "Allow" and self._applies(s, request, principal_arn, account)
+                for s in self.statements):
+            return f"{self.MUST_ALLOW[self.kind]} does not allow {request.action} on {request.resource} to {principal_arn}"
+        return None
 
 
 # ------------------------------------------------------- what a call requires
@@ -421,6 +501,32 @@ class State:
         except Exception:
             pass
         return sorted(k for k in keys if k and not k.startswith("alias/aws/"))
+
+    def resource_policy(self, request):
+        """The policy of the bucket or key a request touches, as the emulator
+        holds it now (None: the resource has none, or is not in the emulator)."""
+        arn = request.resource
+        if arn.startswith(f"arn:{self.partition}:s3:::"):
+            from moto.s3.models import s3_backends
+
+            bucket = arn.split(":::", 1)[1].split("/", 1)[0]
+            found = s3_backends[self.account][self.partition].buckets.get(bucket)
+            if found is None or not found.policy:
+                return None
+            return ResourcePolicy(json.loads(found.policy), "bucket")
+        if ":kms:" in arn and ":key/" in arn:
+            from moto.kms.models import kms_backends
+
+            region = arn.split(":")[3]
+            key = kms_backends[self.account][region].keys.get(arn.rsplit("/", 1)[-1])
+            # A key the emulator does not hold has the default key policy
+            # (the account delegates to IAM): what IAM decides stands.
+            doc = json.loads(key.policy) if key is not None else {"Statement": [{
+                "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{self.partition}:iam::{self.account}:root"},
+                "Action": "kms:*", "Resource": "*"}]}
+            return ResourcePolicy(doc, "key")
+        return None
 
     def bedrock_tags(self, arn):
         backend = self.bedrock_backend()
@@ -577,8 +683,9 @@ def _bedrock(p, state):
         ctx = _tag_context(all_tags) if all_tags else {}
         job_arn = f"{base}:model-customization-job/*"
         new_model_arn = f"{base}:custom-model/*"
+        # The Service Authorization Reference: the action is authorized on
+        # the custom model it makes and the models it reads, not on the job.
         reqs = [
-            Request("bedrock:CreateModelCustomizationJob", job_arn, ctx),
             Request("bedrock:CreateModelCustomizationJob", new_model_arn, ctx),
             Request("bedrock:CreateModelCustomizationJob", model_arn(body.get("baseModelIdentifier", "")), ctx),
             Request("iam:PassRole", body.get("roleArn", ""),
@@ -706,15 +813,46 @@ def required(parsed, state):
     return fn(parsed, state) if fn else None
 
 
+def handler_principal(state, stack="bedrock-customization-setup"):
+    """The handler's execution role, and the request-wide context keys IAM
+    fills for it (it calls AWS over TLS)."""
+    arn = f"arn:{state.partition}:iam::{state.account}:role/{stack}-HandlerRole-TESTBED"
+    return arn, {"aws:PrincipalArn": arn, "aws:PrincipalAccount": state.account,
+                 "aws:SecureTransport": "true"}
+
+
+def verdict(policy, request, state):
+    """authz.py's verdict on one (action, resource) question: None when IAM
+    allows it, otherwise why not (identity policy first, then the resource's)."""
+    why = policy.evaluate(request)
+    if why:
+        return why
+    resource_policy = state.resource_policy(request)
+    if resource_policy is not None:
+        principal, _ = handler_principal(state)
+        return resource_policy.verdict(request, principal, state.account)
+    return None
+
+
+def questions(parsed, state):
+    """Every (action, resource) question of a request, with the request-wide
+    keys; None for an operation not in the table."""
+    reqs = required(parsed, state)
+    if reqs is None:
+        return None
+    _, context = handler_principal(state)
+    return [r.with_context(context) for r in reqs]
+
+
 def judge(policy, parsed, state):
     """None when the whole request is allowed; otherwise a sentence naming the
     operation, the ARN and what no statement grants."""
-    reqs = required(parsed, state)
+    reqs = questions(parsed, state)
     if reqs is None:
         return (f"{parsed.service}:{parsed.operation} is not in the test bed's authorization table "
                 f"(tests/emulator/authz.py): add it from the Service Authorization Reference")
     for r in reqs:
-        why = policy.evaluate(r)
+        why = verdict(policy, r, state)
         if why:
             return f"{parsed.operation}: {why}"
     return None

@@ -44,7 +44,16 @@ And it judges the handler's requests as real AWS would, which moto does not:
   key (`--principal-key`) is checked against the execution role's policies in
   `--template`, with the deployment's `--param` values; a request the
   template does not allow is answered AccessDenied in the service's wire
-  format and recorded;
+  format and recorded; the bucket's or key's own policy in the emulator at
+  that moment is judged too;
+- the Bedrock service role of every accepted job (`service_role.py`): the
+  requests Bedrock makes for that job, allowed, and their near misses denied,
+  by both judges (`GET /_emulator/service-roles-judged` counts the jobs);
+- a second verdict (`second_judge.py`, the Node tools of `tests/judge`): the
+  same questions put to an independent IAM simulator over AWS's Service
+  Authorization Reference; a pair AWS never evaluates, a condition key the
+  action does not have, or a verdict that differs from authz.py's is
+  recorded as a `disagreement` (and answered AccessDenied);
 - validity (`api_model.py`): the same requests are checked against the
   service's API model and answered with the service's validation error.
 Recorded violations are read at `GET /_emulator/violations`; the Rust test
@@ -73,6 +82,8 @@ from werkzeug.serving import make_server
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_model  # noqa: E402
 import authz  # noqa: E402
+import second_judge  # noqa: E402
+import service_role  # noqa: E402
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -95,6 +106,10 @@ VIOLATIONS = []
 INFLIGHT = [0]
 # Bumped when the faults are cleared: hung requests then give up at once.
 FAULT_EPOCH = [0]
+# The second judge (tests/judge), beside authz.py whenever a template is given.
+SECOND = {"judge": None}
+# How many accepted jobs had their service role judged (service_role.py).
+SERVICE_ROLES_JUDGED = [0]
 # The judge of the handler's requests, when the wrapper was given a template.
 JUDGE = {"policy": None, "principal_key": None, "account": "123456789012", "partition": "aws",
          "region": "us-east-1"}
@@ -255,8 +270,12 @@ def set_job_status(payload):
         job.failure_message = payload["failure_message"]
 
 
-CATALOGUE = json.loads(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                         "foundation_models.json"), encoding="utf-8").read())["models"]
+def _test_data(name):
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+CATALOGUE = _test_data("foundation_models.json")["models"]
 
 
 def foundation_models(environ, operation):
@@ -287,8 +306,7 @@ def foundation_models(environ, operation):
                                        ("Content-Length", str(len(data)))], data
 
 
-PROFILES = json.loads(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                        "inference_profiles.json"), encoding="utf-8").read())["profiles"]
+PROFILES = _test_data("inference_profiles.json")["profiles"]
 
 
 def inference_profile(environ):
@@ -351,6 +369,9 @@ def control(environ, start_response, body):
         with LOCK:
             result = list(VIOLATIONS)
             VIOLATIONS.clear()
+    elif path == "/_emulator/service-roles-judged" and method == "GET":
+        with LOCK:
+            result = {"judged": SERVICE_ROLES_JUDGED[0]}
     elif path == "/_emulator/evaluate" and method == "POST":
         # The test bed's IAM evaluator on one document the handler wrote (a
         # service role's policy): may `action` be done on `resource`?
@@ -369,9 +390,34 @@ def control(environ, start_response, body):
     return [data]
 
 
-def judge(environ, service, region, operation, body):
-    """("denied" | "invalid", why) when real AWS would refuse the handler's
-    request; None otherwise, and for requests not signed by the handler."""
+def signed_by_handler(environ):
+    if JUDGE["principal_key"] is None or JUDGE["policy"] is None:
+        return False
+    m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return bool(m) and m.group(1) == JUDGE["principal_key"]
+
+
+def judge_service_role(body, region):
+    """The service role of an accepted job, judged as Bedrock will use it
+    (service_role.py); each failing need or allowed near miss recorded."""
+    try:
+        job = json.loads(body or b"{}")
+    except ValueError:
+        return
+    state = authz.State(JUDGE["account"], region, JUDGE["partition"])
+    problems = service_role.judge(job, state, SECOND["judge"])
+    with LOCK:
+        for p in problems:
+            VIOLATIONS.append({"kind": "service-role", "service": "bedrock",
+                               "operation": "CreateModelCustomizationJob", "detail": p})
+        SERVICE_ROLES_JUDGED[0] += 1
+
+
+def judge(environ, service, region, operation, body, entry):
+    """("denied" | "disagreement" | "invalid", why) when real AWS would refuse
+    the handler's request or the judges differ; None otherwise, and for
+    requests not signed by the handler. `entry` (the request log's) counts
+    the questions put to each judge."""
     if JUDGE["principal_key"] is None:
         return None
     m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -391,14 +437,42 @@ def judge(environ, service, region, operation, body):
         parsed = authz.Parsed(service, region, JUDGE["account"], operation,
                               environ.get("REQUEST_METHOD"), path, query, form, body_json)
         state = authz.State(JUDGE["account"], region, JUDGE["partition"])
-        why = authz.judge(JUDGE["policy"], parsed, state)
-        if why:
-            return "denied", why
+        violation = authorize(parsed, state, entry)
+        if violation:
+            return violation
     headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
     problems = api_model.problems_of(service, operation, environ.get("REQUEST_METHOD"), path, query,
                                      headers, form, body)
     if problems:
         return "invalid", f"{operation}: " + "; ".join(problems)
+    return None
+
+
+def authorize(parsed, state, entry):
+    """Both judges on every (action, resource) question of one request:
+    ("denied", why) when IAM would refuse it, ("disagreement", why) when the
+    two judges differ or the pair is one AWS never evaluates; None when
+    both allow it."""
+    reqs = authz.questions(parsed, state)
+    if reqs is None:
+        return "denied", authz.judge(JUDGE["policy"], parsed, state)
+    principal, _ = authz.handler_principal(state)
+    entry["judged"] = len(reqs)
+    entry["second_verdicts"] = 0
+    for r in reqs:
+        why = authz.verdict(JUDGE["policy"], r, state)
+        if SECOND["judge"] is not None:
+            entry["second_verdicts"] += 1
+            resource_policy = state.resource_policy(r)
+            sim = second_judge.simulation(
+                principal, state.account, JUDGE["policy"].statements, r,
+                resource_policy={"Version": "2012-10-17", "Statement": resource_policy.statements}
+                if resource_policy is not None else None)
+            differs = second_judge.compare(why, SECOND["judge"].simulate(sim))
+            if differs:
+                return "disagreement", f"{parsed.operation}: {r.action} on {r.resource}: {differs}"
+        if why:
+            return "denied", f"{parsed.operation}: {why}"
     return None
 
 
@@ -446,7 +520,7 @@ class Wrapper:
         entry = {"service": service, "region": region, "operation": operation,
                  "method": environ.get("REQUEST_METHOD"), "at": time.time(),
                  "attempt": sdk_attempt(environ)}
-        violation = judge(environ, service, region, operation, body)
+        violation = judge(environ, service, region, operation, body, entry)
         if violation is not None:
             kind, detail = violation
             entry["violation"] = kind
@@ -454,9 +528,10 @@ class Wrapper:
                 REQUESTS.append(entry)
                 VIOLATIONS.append({"kind": kind, "service": service, "operation": operation,
                                    "detail": detail})
-            status, headers, data = error_response(service, kind, detail)
+            answered = "invalid" if kind == "invalid" else "denied"
+            status, headers, data = error_response(service, answered, detail)
             headers.append(("Content-Length", str(len(data))))
-            start_response(f"{status} {'Forbidden' if kind == 'denied' else 'Bad Request'}", headers)
+            start_response(f"{status} {'Bad Request' if answered == 'invalid' else 'Forbidden'}", headers)
             return [data]
         rule = matching_rule(service, operation)
         if rule is not None:
@@ -499,6 +574,8 @@ class Wrapper:
 
         status, headers, data = self.forward(environ, service, operation, body)
         entry["end"] = time.time()
+        if operation == "CreateModelCustomizationJob" and status.startswith("2") and signed_by_handler(environ):
+            judge_service_role(body, region)
         start_response(status, headers)
         return [data]
 
@@ -559,6 +636,8 @@ def main():
     parser.add_argument("--param", action="append", default=[],
                         help="NAME=VALUE: a template parameter or pseudo parameter (AWS::Region, ...)")
     parser.add_argument("--principal-key", help="the access key id the handler signs with")
+    parser.add_argument("--no-second-judge", action="store_true",
+                        help="judge with authz.py alone (the Node tools of tests/judge not installed)")
     args = parser.parse_args()
     if args.principal_key:
         JUDGE["principal_key"] = args.principal_key
@@ -571,6 +650,10 @@ def main():
         JUDGE["account"], JUDGE["partition"] = params["AWS::AccountId"], params["AWS::Partition"]
         JUDGE["region"] = params["AWS::Region"]
         JUDGE["policy"] = authz.execution_policy(args.template, params)
+        if not args.no_second_judge:
+            SECOND["judge"] = second_judge.SecondJudge()
+            # Started now, so that a missing install fails the start, not a request.
+            SECOND["judge"].ask({"op": "grants", "statements": []})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     idempotent_endpoint_delete()
     jobs_keep_what_was_sent()

@@ -50,6 +50,9 @@ class FakeState:
     def ssm_keys_under(self, path):
         return [self.ssm_key_of(path)]
 
+    def resource_policy(self, request):
+        return None
+
 
 def query(service, operation, **form):
     return authz.Parsed(service, "us-east-1", ACCOUNT, operation, "POST", "/", {},
@@ -218,6 +221,21 @@ class Evaluator(unittest.TestCase):
         self.assertFalse(hold("StringEquals", "k", "v", {}))
         self.assertTrue(hold("StringLike", "k", "arn:*:x", {"k": "arn:aws:x"}))
         self.assertTrue(hold("StringNotEquals", "k", ["a"], {"k": "b"}))
+
+    def test_arn_equals_is_arn_like(self):
+        # IAM: ArnEquals takes wildcards like ArnLike (seed 002 and the trust
+        # policy use `model-customization-job/*` under ArnEquals), each of the
+        # six parts on its own: a `*` never spans a colon.
+        hold = authz._condition_holds
+        job = "arn:aws:bedrock:us-east-1:1:model-customization-job/j"
+        self.assertTrue(hold("ArnEquals", "aws:SourceArn", "arn:aws:bedrock:us-east-1:1:model-customization-job/*",
+                             {"aws:sourcearn": job}))
+        self.assertTrue(hold("ArnLike", "aws:SourceArn", "arn:aws:bedrock:*:1:*", {"aws:sourcearn": job}))
+        self.assertFalse(hold("ArnEquals", "aws:SourceArn", "arn:aws:bedrock:us-east-1:2:model-customization-job/*",
+                              {"aws:sourcearn": job}))
+        self.assertFalse(hold("ArnLike", "aws:SourceArn", "arn:aws:bedrock:*", {"aws:sourcearn": job}))
+        self.assertFalse(hold("ArnNotEquals", "aws:SourceArn", "arn:aws:bedrock:us-east-1:1:*",
+                              {"aws:sourcearn": job}))
 
     def test_explicit_deny_wins(self):
         p = authz.Policy([

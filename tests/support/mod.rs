@@ -261,6 +261,21 @@ impl Emulator {
         .await;
     }
 
+    /// How many accepted jobs had their Bedrock service role judged
+    /// (tests/emulator/service_role.py).
+    pub async fn service_roles_judged(&self) -> u64 {
+        let v = self
+            .control(
+                reqwest::Method::GET,
+                "/_emulator/service-roles-judged",
+                None,
+            )
+            .await;
+        v["judged"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("emulator service-roles-judged: unreadable answer: {v}"))
+    }
+
     /// The test bed's IAM verdict on one policy document: `None` when it
     /// allows `action` on `resource`, otherwise why not.
     pub async fn evaluate(&self, policy: &Value, action: &str, resource: &str) -> Option<String> {

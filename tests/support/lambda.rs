@@ -3,36 +3,70 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::http::request::Parts;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-type Reply = Response<Full<Bytes>>;
+// A small HTTP/1.1 server of its own, on tokio's TcpListener, rather than
+// hyper's: hyper's `server` feature in the dev-dependencies changed the
+// feature set of the hyper every AWS SDK crate is built on, so the test
+// build and a plain `cargo build --bin bootstrap` (which `cargo lambda
+// watch` runs) compiled the whole SDK twice (issue 20).
 
-fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
-    let mut r = Response::new(Full::new(body.into()));
-    *r.status_mut() = status;
-    r
+/// A request as the fakes read it.
+pub struct Parts {
+    pub method: String,
+    pub path_and_query: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Parts {
+    pub fn path(&self) -> &str {
+        self.path_and_query
+            .split_once('?')
+            .map_or(self.path_and_query.as_str(), |(p, _)| p)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+fn reply(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+    Reply {
+        status,
+        headers: Vec::new(),
+        body: body.into(),
+    }
 }
 
 /// Serves `handler` on a free loopback port until the test ends.
 async fn serve<H, F>(handler: H) -> SocketAddr
 where
-    H: Fn(Parts, Bytes) -> F + Clone + Send + Sync + 'static,
+    H: Fn(Parts, Vec<u8>) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = Reply> + Send + 'static,
 {
     serve_at("127.0.0.1:0", handler).await
@@ -40,7 +74,7 @@ where
 
 async fn serve_at<H, F>(bind: &str, handler: H) -> SocketAddr
 where
-    H: Fn(Parts, Bytes) -> F + Clone + Send + Sync + 'static,
+    H: Fn(Parts, Vec<u8>) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = Reply> + Send + 'static,
 {
     let listener = TcpListener::bind(bind).await.expect("bind");
@@ -49,25 +83,107 @@ where
         while let Ok((stream, _)) = listener.accept().await {
             let handler = handler.clone();
             tokio::spawn(async move {
-                let svc = service_fn(move |req: Request<Incoming>| {
-                    let handler = handler.clone();
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let bytes = body
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        Ok::<_, Infallible>(handler(parts, bytes).await)
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
+                let _ = serve_connection(stream, handler).await;
             });
         }
     });
     addr
+}
+
+/// Requests on one kept-alive connection, answered in turn, until the
+/// client closes it.
+async fn serve_connection<H, F>(stream: TcpStream, handler: H) -> std::io::Result<()>
+where
+    H: Fn(Parts, Vec<u8>) -> F,
+    F: std::future::Future<Output = Reply>,
+{
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    loop {
+        let mut line = String::new();
+        if read.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let mut words = line.split_whitespace();
+        let method = words.next().unwrap_or_default().to_string();
+        let path_and_query = words.next().unwrap_or_default().to_string();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if read.read_line(&mut h).await? == 0 {
+                return Ok(());
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let parts = Parts {
+            method,
+            path_and_query,
+            headers,
+        };
+        let body = read_body(&mut read, &parts).await?;
+        let r = handler(parts, body).await;
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+            r.status,
+            reason(r.status),
+            r.body.len()
+        );
+        for (k, v) in &r.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        write.write_all(head.as_bytes()).await?;
+        write.write_all(&r.body).await?;
+        write.flush().await?;
+    }
+}
+
+async fn read_body<R: AsyncBufReadExt + Unpin>(
+    read: &mut R,
+    parts: &Parts,
+) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    if parts
+        .header("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            read.read_line(&mut size).await?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
+            let mut chunk = vec![0; n + 2];
+            read.read_exact(&mut chunk).await?;
+            if n == 0 {
+                return Ok(body);
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    let n = parts
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    body.resize(n, 0);
+    read.read_exact(&mut body).await?;
+    Ok(body)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        202 => "Accepted",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
 }
 
 /// One PUT the ResponseURL received.
@@ -129,7 +245,7 @@ impl ResponseReceiver {
         let attempts = Arc::new(Mutex::new(0u32));
         let arrived = Arc::new(Notify::new());
         let (a, n, t) = (answers.clone(), arrived.clone(), attempts.clone());
-        let addr = serve_at(bind, move |parts: Parts, body: Bytes| {
+        let addr = serve_at(bind, move |parts: Parts, body: Vec<u8>| {
             let (a, n, t) = (a.clone(), n.clone(), t.clone());
             async move {
                 let attempt = {
@@ -137,27 +253,20 @@ impl ResponseReceiver {
                     *t += 1;
                     *t
                 };
-                if parts.method != hyper::Method::PUT {
-                    return reply(StatusCode::METHOD_NOT_ALLOWED, "");
+                if parts.method != "PUT" {
+                    return reply(405, "");
                 }
                 if attempt <= failures {
-                    return reply(StatusCode::SERVICE_UNAVAILABLE, "try again");
+                    return reply(503, "try again");
                 }
                 a.lock().expect("lock").push(Answer {
                     received_at: std::time::Instant::now(),
-                    path_and_query: parts
-                        .uri
-                        .path_and_query()
-                        .map(|p| p.to_string())
-                        .unwrap_or_default(),
-                    content_type: parts
-                        .headers
-                        .get("content-type")
-                        .map(|v| v.to_str().unwrap_or("?").to_string()),
+                    path_and_query: parts.path_and_query.clone(),
+                    content_type: parts.header("content-type").map(str::to_string),
                     body: String::from_utf8_lossy(&body).into_owned(),
                 });
                 n.notify_waiters();
-                reply(StatusCode::OK, "")
+                reply(200, "")
             }
         })
         .await;
@@ -230,10 +339,10 @@ impl FakeRuntime {
             reported.clone(),
             first_next_at.clone(),
         );
-        let addr = serve(move |parts: Parts, body: Bytes| {
+        let addr = serve(move |parts: Parts, body: Vec<u8>| {
             let (q, qn, r, f) = (q.clone(), qn.clone(), r.clone(), f.clone());
             async move {
-                let path = parts.uri.path().to_string();
+                let path = parts.path().to_string();
                 if path == "/2018-06-01/runtime/invocation/next" {
                     f.lock()
                         .expect("lock")
@@ -246,29 +355,17 @@ impl FakeRuntime {
                         }
                         notified.await;
                     };
-                    let mut resp = reply(StatusCode::OK, inv.event.to_string());
-                    let h = resp.headers_mut();
-                    h.insert(
-                        "lambda-runtime-aws-request-id",
-                        inv.id.parse().expect("hdr"),
-                    );
-                    h.insert(
-                        "lambda-runtime-deadline-ms",
-                        inv.deadline_ms.to_string().parse().expect("hdr"),
-                    );
-                    h.insert(
-                        "lambda-runtime-invoked-function-arn",
-                        "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup"
-                            .parse()
-                            .expect("hdr"),
-                    );
-                    h.insert(
-                        "lambda-runtime-trace-id",
-                        "Root=1-00000000-000000000000000000000000;Sampled=0"
-                            .parse()
-                            .expect("hdr"),
-                    );
-                    return resp;
+                    return reply(200, inv.event.to_string())
+                        .header("lambda-runtime-aws-request-id", &inv.id)
+                        .header("lambda-runtime-deadline-ms", &inv.deadline_ms.to_string())
+                        .header(
+                            "lambda-runtime-invoked-function-arn",
+                            "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup",
+                        )
+                        .header(
+                            "lambda-runtime-trace-id",
+                            "Root=1-00000000-000000000000000000000000;Sampled=0",
+                        );
                 }
                 let text = String::from_utf8_lossy(&body).into_owned();
                 if let Some(rest) = path.strip_prefix("/2018-06-01/runtime/invocation/") {
@@ -276,22 +373,22 @@ impl FakeRuntime {
                         r.lock()
                             .expect("lock")
                             .push((id.to_string(), Reported::Response(text)));
-                        return reply(StatusCode::ACCEPTED, "{}");
+                        return reply(202, "{}");
                     }
                     if let Some(id) = rest.strip_suffix("/error") {
                         r.lock()
                             .expect("lock")
                             .push((id.to_string(), Reported::Error(text)));
-                        return reply(StatusCode::ACCEPTED, "{}");
+                        return reply(202, "{}");
                     }
                 }
                 if path == "/2018-06-01/runtime/init/error" {
                     r.lock()
                         .expect("lock")
                         .push(("init".to_string(), Reported::Error(text)));
-                    return reply(StatusCode::ACCEPTED, "{}");
+                    return reply(202, "{}");
                 }
-                reply(StatusCode::NOT_FOUND, "")
+                reply(404, "")
             }
         })
         .await;

@@ -56,7 +56,7 @@ lint: venv tools
 # API-model checks) and its idempotency tokens first, then every Rust suite,
 # each of which runs its AWS calls through them.
 test: lint judge
-	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper test_second_judge test_service_role
+	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper test_second_judge test_service_role test_latency_model
 	cargo test --all-targets
 
 # The bootstrap the integration tests build. The dev-dependencies add no
@@ -79,12 +79,31 @@ build: tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip --bin bootstrap
 
 # Host-native release builds of the handler and of a bare lambda_runtime
-# echo function (same profile), plus the arm64 zip for its size.
-bench: venv judge build
+# echo function (same profile), plus the arm64 zip for its size; then the
+# IAM-propagation figures (scripts/bench_propagation.py) of this handler and
+# of the one at BENCH_BASE (before issue 24's retry schedule), built from a
+# git worktree into the same target directory (only the crate itself is
+# compiled again) and kept in .bench/.
+BENCH_BASE ?= 67935dd
+BASE_BOOTSTRAP := .bench/bootstrap-$(BENCH_BASE)
+bench: venv judge build $(BASE_BOOTSTRAP)
 	cargo build --release --bin bootstrap
 	cargo build --release -p echo-baseline
 	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
 		--echo $(TARGET_DIR)/release/echo --zip $(LAMBDA_ZIP)
+	$(VENV)/bin/python scripts/bench_propagation.py --bootstrap $(TARGET_DIR)/release/bootstrap \
+		--previous $(BASE_BOOTSTRAP)
+
+# Cargo gives the worktree's crate the same artifact names as this one's and
+# then takes them as fresh: the touch makes the next build compile this crate.
+$(BASE_BOOTSTRAP):
+	rm -rf .bench/base && git worktree prune && mkdir -p .bench
+	git worktree add --detach .bench/base $(BENCH_BASE)
+	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) cargo build --release --bin bootstrap \
+		--manifest-path .bench/base/Cargo.toml
+	cp $(TARGET_DIR)/release/bootstrap $@
+	git worktree remove --force .bench/base
+	touch src/lib.rs src/main.rs
 
 # Every LTO / codegen-units setting built cold, one after another, each in
 # its own target directory; results accumulate in ~/.cache (resumable).
@@ -106,4 +125,4 @@ deploy: tools
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(TOOLS) .aws-sam tests/judge/node_modules
+	rm -rf $(VENV) $(TOOLS) .aws-sam .bench tests/judge/node_modules

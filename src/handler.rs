@@ -21,6 +21,10 @@ use crate::plan::RequestKind;
 /// still goes out.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
+/// What a wait on AWS state leaves of the working budget for the failure
+/// path: removing what a Create made (a few calls per part, in parallel).
+const CLEANUP_RESERVE: Duration = Duration::from_secs(10);
+
 /// Why the handler returns an error to Lambda.
 #[derive(Debug, Error)]
 pub enum HandlerError {
@@ -148,7 +152,16 @@ impl Handler {
             limit = budget.limit,
             "working budget"
         );
-        let work = work(self.clients.clone(), self.settings.clone(), request.clone());
+        let mut settings = self.settings.clone();
+        // Waits on AWS state end before the budget does, leaving time to
+        // remove what a failed Create made and to say why in the answer.
+        settings.assume_role_retry.until = Some(
+            budget
+                .work_until
+                .checked_sub(CLEANUP_RESERVE)
+                .unwrap_or(budget.work_until),
+        );
+        let work = work(self.clients.clone(), settings, request.clone());
         self.handle_request(request, work, budget)
             .instrument(span)
             .await

@@ -87,7 +87,7 @@ fn assume_role_retry_from_env() -> AssumeRoleRetry {
     {
         Some(secs) => AssumeRoleRetry {
             total: Duration::from_secs(secs),
-            interval: Duration::from_secs(1),
+            ..default
         },
         None => default,
     }

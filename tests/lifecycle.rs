@@ -611,6 +611,129 @@ async fn job_submission_retries_iam_propagation_and_failed_create_cleans_up() {
     assert_eq!(inventory(&check, &fx.output_bucket).await, before);
 }
 
+/// Settings as deployed (the default retry schedule), with a working
+/// budget ending `budget` from now.
+fn settings_with_budget(budget: std::time::Duration) -> bedrock_setup::lifecycle::Settings {
+    let mut settings = bedrock_setup::lifecycle::Settings::default();
+    settings.assume_role_retry.until = Some(tokio::time::Instant::now() + budget);
+    settings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_is_submitted_once_iam_has_propagated_the_new_role() {
+    // The emulator makes the new role assumable 2 s after its last write,
+    // as IAM's propagation does, and answers Bedrock's "could not assume"
+    // until then.
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let handler = emu.handler_clients().await;
+    emu.set_latency_model(json!({ "seed": 1, "propagation_s": [2, 2] }))
+        .await;
+    let out = run(
+        &handler,
+        &settings_with_budget(std::time::Duration::from_secs(30)),
+        &create("propagating", fx.full_properties()),
+    )
+    .await;
+    assert_success(&out);
+    let roles = emu.propagation().await;
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    let role = &roles[0];
+    assert_eq!(role["role"], out.data["RoleName"], "{role}");
+    let (ready, accepted) = (
+        role["ready"].as_f64().expect("ready"),
+        role["accepted"]
+            .as_f64()
+            .expect("a submission was accepted"),
+    );
+    assert!(
+        accepted >= ready,
+        "submitted before the role propagated: {role}"
+    );
+    let refused = role["refused"].as_u64().expect("refused");
+    assert!(
+        refused >= 2,
+        "the first attempts came before propagation: {role}"
+    );
+    assert_eq!(
+        job_submissions(&emu).await.len() as u64,
+        refused + 1,
+        "one accepted submission after the refused ones"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_propagates_after_the_budget_fails_the_create_in_time_and_cleans_up() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let handler = emu.handler_clients().await;
+    let check = emu.check_clients().await;
+    emu.set_latency_model(json!({ "seed": 1, "propagation_s": [60, 60] }))
+        .await;
+    let out = run(
+        &handler,
+        &settings_with_budget(std::time::Duration::from_secs(4)),
+        &create("never-in-time", fx.full_properties()),
+    )
+    .await;
+    assert_failed(&out);
+    // The retry gave up at the budget and said why (not the handler's
+    // cut-off), and what it made is gone again.
+    assert!(
+        out.reason
+            .contains("could not assume the new service role in"),
+        "{}",
+        out.reason
+    );
+    assert!(out.reason.contains("removed again"), "{}", out.reason);
+    assert_eq!(
+        inventory(&check, &fx.output_bucket).await,
+        Inventory::default()
+    );
+    let attempts = job_submissions(&emu).await.len();
+    assert!(attempts >= 3, "{attempts} attempts in the budget");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wait_for_propagation_ends_inside_service_timeout_with_time_to_clean_up() {
+    // Through the handler, settings as deployed (two minutes of retries):
+    // the resource's 30 s ServiceTimeout is the budget that binds, and the
+    // retry stops early enough that the failed Create removes what it made
+    // and says why, instead of being cut off.
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let check = emu.check_clients().await;
+    emu.set_latency_model(json!({ "seed": 1, "propagation_s": [120, 120] }))
+        .await;
+    let hp = InProcess::with_settings(
+        emu.handler_clients().await,
+        bedrock_setup::lifecycle::Settings::default(),
+    )
+    .await;
+    let mut props = fx.full_properties();
+    props["ServiceTimeout"] = json!("30");
+    let answer = hp
+        .send_within(
+            std::time::Duration::from_secs(600),
+            ("Create", "bounded-by-service-timeout", None),
+            &props,
+            None,
+        )
+        .await;
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    let reason = answer["Reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("could not assume the new service role in"),
+        "{reason}"
+    );
+    assert!(reason.contains("removed again"), "{reason}");
+    assert!(!reason.contains("ran out of time"), "{reason}");
+    assert_eq!(
+        inventory(&check, &fx.output_bucket).await,
+        Inventory::default()
+    );
+}
+
 /// Bedrock answers a repeated token with the first call's result, but a
 /// submission can still meet its own job under the name: a repeat whose
 /// token the service no longer holds. The job it made is adopted, not

@@ -1,6 +1,7 @@
 //! The resource model: properties, validation, identity and names. Pure: no
 //! AWS client is reachable from here.
 
+pub mod backoff;
 mod checks;
 pub mod customization;
 pub mod error;

@@ -20,6 +20,7 @@ use tracing::{info, warn};
 
 use super::{PartError, Removal, aws_error, tag_scoped_removal, unless_not_found};
 use crate::cfn::JobEnd;
+use crate::model::backoff::{self, Backoff};
 use crate::model::customization::{BaseMetadataFilter, MetadataFilters, RftHyperParameters};
 use crate::model::{
     CustomizationType, Distillation, ReinforcementFineTuning, TagSet, TrainingData, VpcConfig,
@@ -53,21 +54,44 @@ pub(crate) struct EnsuredJob {
     pub created: bool,
 }
 
-/// How long, and how often, to retry IAM's eventual consistency: a role
-/// that was just created cannot be assumed everywhere at once.
+/// How to wait for IAM's eventual consistency: a role that was just created
+/// (or changed) cannot be assumed by Bedrock everywhere at once.
 #[derive(Debug, Clone, Copy)]
 pub struct AssumeRoleRetry {
-    /// How long to keep retrying.
+    /// How long to keep retrying at most: a role not assumable after this
+    /// is taken as broken (its trust policy), not as slow to propagate.
     pub total: Duration,
-    /// How long to wait between attempts.
-    pub interval: Duration,
+    /// The waits between attempts (src/model/backoff.rs).
+    pub backoff: Backoff,
+    /// The end of the request's working budget (Lambda's deadline or the
+    /// resource's ServiceTimeout, less the answer's margin), set by the
+    /// handler per request: no attempt is started that could not be
+    /// answered before it.
+    pub until: Option<Instant>,
 }
+
+/// Bedrock's request-rate quota for CreateModelCustomizationJob is not in
+/// the documentation this project could consult (the user guide's quota
+/// pages list inference quotas; the General Reference table was not
+/// available offline): the handler assumes at most two requests per second
+/// of its own and keeps to it (an assumption, to be checked against the
+/// account's Service Quotas). At the slowest propagation in the bench's
+/// model (15 s) that is about 17 attempts (README, Performance).
+const SUBMISSIONS_MIN_SPACING: Duration = Duration::from_millis(500);
 
 impl Default for AssumeRoleRetry {
     fn default() -> Self {
         AssumeRoleRetry {
             total: Duration::from_secs(120),
-            interval: Duration::from_secs(5),
+            // Most roles propagate within seconds: short first waits, then
+            // steps of at most a second, so a role that became assumable
+            // just after an attempt is used within about a second.
+            backoff: Backoff {
+                first: Duration::from_millis(250),
+                ceiling: Duration::from_secs(1),
+                min_spacing: SUBMISSIONS_MIN_SPACING,
+            },
+            until: None,
         }
     }
 }
@@ -276,10 +300,16 @@ pub(crate) async fn apply(
         return adopt(bedrock, want, found, &tags, obs.model).await;
     }
     let started = Instant::now();
+    let give_up = retry
+        .until
+        .map_or(started + retry.total, |u| u.min(started + retry.total));
+    let mut attempts = 0u32;
     loop {
+        let attempt_started = Instant::now();
+        attempts += 1;
         let e = match submit(bedrock, want, role_arn).await {
             Ok(arn) => {
-                info!(job = %want.job_name, "model customization job submitted");
+                info!(job = %want.job_name, attempts, "model customization job submitted");
                 return Ok(EnsuredJob { arn, created: true });
             }
             Err(e) => e,
@@ -292,10 +322,36 @@ pub(crate) async fn apply(
                 return adopt(bedrock, want, found, &tags, now.model).await;
             }
         }
-        if role_not_assumable_yet(&e) && started.elapsed() + retry.interval < retry.total {
-            warn!(job = %want.job_name, "role not assumable yet (IAM propagation), retrying");
-            tokio::time::sleep(retry.interval).await;
-            continue;
+        if role_not_assumable_yet(&e) {
+            let now = Instant::now();
+            let wait = retry.backoff.wait(
+                attempts,
+                now - attempt_started,
+                give_up.saturating_duration_since(now),
+                backoff::jitter(&want.job_name, attempts),
+            );
+            if let Ok(wait) = wait {
+                warn!(job = %want.job_name, attempts, wait_ms = wait.as_millis(), "role not assumable yet (IAM propagation), retrying");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Err(match aws_error("bedrock:CreateModelCustomizationJob", e) {
+                PartError::Aws {
+                    operation,
+                    message,
+                    code,
+                } => PartError::Aws {
+                    operation,
+                    message: format!(
+                        "{message} (Bedrock could not assume the new service role in {attempts} \
+                         attempts over {:.1} s: IAM had not propagated it within the time this \
+                         request may take)",
+                        started.elapsed().as_secs_f64()
+                    ),
+                    code,
+                },
+                other => other,
+            });
         }
         return Err(aws_error("bedrock:CreateModelCustomizationJob", e));
     }

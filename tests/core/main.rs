@@ -2,6 +2,7 @@
 //! lifecycle decision and the answer body. No emulator needed, except the
 //! policy linter, which runs from the project virtualenv.
 
+mod backoff;
 #[path = "../support/checkout.rs"]
 mod checkout;
 mod common;

@@ -6,6 +6,9 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
 - Bedrock job and model identifiers given as ARNs are not found by moto;
   they are reduced to the name (moto's ARNs end in the name).
 - A request log (`GET /_emulator/requests`), so tests count calls.
+- A latency model of real AWS for `make bench` (`latency_model.py`,
+  `POST /_emulator/latency-model`): per-call latency per service and IAM
+  propagation of new roles, seeded; off unless a bench or test asks.
 - Per-operation fault and delay injection (`POST /_emulator/faults`): AWS
   error answers (also after the call took effect: `conflict_after`, Bedrock's
   ConflictException), connections dropped before or after the call took effect,
@@ -82,6 +85,7 @@ from werkzeug.serving import make_server
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_model  # noqa: E402
 import authz  # noqa: E402
+import latency_model  # noqa: E402
 import second_judge  # noqa: E402
 import service_role  # noqa: E402
 
@@ -110,6 +114,8 @@ FAULT_EPOCH = [0]
 SECOND = {"judge": None}
 # How many accepted jobs had their service role judged (service_role.py).
 SERVICE_ROLES_JUDGED = [0]
+# The latency model of real AWS (latency_model.py), when a bench switched it on.
+LATENCY = [None]
 # The judge of the handler's requests, when the wrapper was given a template.
 JUDGE = {"policy": None, "principal_key": None, "account": "123456789012", "partition": "aws",
          "region": "us-east-1"}
@@ -369,6 +375,12 @@ def control(environ, start_response, body):
         with LOCK:
             result = list(VIOLATIONS)
             VIOLATIONS.clear()
+    elif path == "/_emulator/latency-model" and method == "POST":
+        LATENCY[0] = latency_model.LatencyModel(json.loads(body or b"{}"))
+    elif path == "/_emulator/latency-model" and method == "DELETE":
+        LATENCY[0] = None
+    elif path == "/_emulator/propagation" and method == "GET":
+        result = LATENCY[0].report() if LATENCY[0] is not None else []
     elif path == "/_emulator/service-roles-judged" and method == "GET":
         with LOCK:
             result = {"judged": SERVICE_ROLES_JUDGED[0]}
@@ -536,8 +548,20 @@ class Wrapper:
         rule = matching_rule(service, operation)
         if rule is not None:
             entry["fault"] = rule.get("kind")
+        model = LATENCY[0] if signed_by_handler(environ) else None
+        refused = model is not None and operation == "CreateModelCustomizationJob" and model.refuses_submission(
+            (json.loads(body or b"{}").get("roleArn") or "").rsplit("/", 1)[-1], entry["at"])
+        if refused:
+            entry["fault"] = "propagation"
         with LOCK:
             REQUESTS.append(entry)
+        if model is not None:
+            time.sleep(model.call_latency(service))
+        if refused:
+            status, headers, data = error_response(service, "assume_role", latency_model.NOT_ASSUMABLE)
+            headers.append(("Content-Length", str(len(data))))
+            start_response(f"{status} Bad Request", headers)
+            return [data]
 
         if rule is not None:
             kind = rule.get("kind")
@@ -574,6 +598,9 @@ class Wrapper:
 
         status, headers, data = self.forward(environ, service, operation, body)
         entry["end"] = time.time()
+        if model is not None and operation in latency_model.ROLE_WRITES and status.startswith("2"):
+            name = urllib.parse.parse_qs(body.decode(errors="replace")).get("RoleName", [""])[0]
+            model.role_written(name, entry["end"])
         if operation == "CreateModelCustomizationJob" and status.startswith("2") and signed_by_handler(environ):
             judge_service_role(body, region)
         start_response(status, headers)

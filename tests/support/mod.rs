@@ -261,6 +261,29 @@ impl Emulator {
         .await;
     }
 
+    /// Switches on the latency model of real AWS
+    /// (tests/emulator/latency_model.py): per-call latency, IAM propagation.
+    pub async fn set_latency_model(&self, model: Value) {
+        self.control(
+            reqwest::Method::POST,
+            "/_emulator/latency-model",
+            Some(model),
+        )
+        .await;
+    }
+
+    /// Per role the latency model saw made: its propagation delay, when it
+    /// became assumable, the submissions refused and the accepted one.
+    pub async fn propagation(&self) -> Vec<Value> {
+        match self
+            .control(reqwest::Method::GET, "/_emulator/propagation", None)
+            .await
+        {
+            Value::Array(a) => a,
+            other => panic!("emulator propagation: not a list: {other}"),
+        }
+    }
+
     /// How many accepted jobs had their Bedrock service role judged
     /// (tests/emulator/service_role.py).
     pub async fn service_roles_judged(&self) -> u64 {
@@ -551,7 +574,7 @@ pub fn fast_settings() -> bedrock_setup::lifecycle::Settings {
     bedrock_setup::lifecycle::Settings {
         assume_role_retry: bedrock_setup::parts::AssumeRoleRetry {
             total: Duration::from_secs(3),
-            interval: Duration::from_millis(200),
+            ..Default::default()
         },
         ..Default::default()
     }
@@ -767,11 +790,18 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn new(clients: Clients) -> InProcess {
+        InProcess::with_settings(clients, fast_settings()).await
+    }
+
+    pub async fn with_settings(
+        clients: Clients,
+        settings: bedrock_setup::lifecycle::Settings,
+    ) -> InProcess {
         let answerer = bedrock_setup::cfn::Answerer::new(
             bedrock_setup::cfn::Answerer::default_http().expect("http client"),
         );
         InProcess {
-            handler: bedrock_setup::handler::Handler::new(clients, fast_settings(), answerer),
+            handler: bedrock_setup::handler::Handler::new(clients, settings, answerer),
             receiver: lambda::ResponseReceiver::start(0).await,
             sent: std::sync::atomic::AtomicUsize::new(0),
         }

@@ -101,9 +101,14 @@ def main():
             and rft["Status"] == rft_gone["Status"] == "SUCCESS"
         print("all steps answered SUCCESS" if ok else "a step did not succeed")
         refused = violations(endpoint)
+        import urllib.request
+        with urllib.request.urlopen(f"{endpoint}/_emulator/service-roles-judged") as r:
+            roles_judged = json.loads(r.read())["judged"]
         print(f"every AWS request was judged against template.yaml's execution role "
-              f"(deployed with {DEPLOYMENT}) and the services' API models: "
-              f"{len(refused)} would have been refused by real AWS")
+              f"(deployed with {DEPLOYMENT}) by two IAM judges (the test bed's and "
+              f"@cloud-copilot/iam-simulate over AWS's action data) and the services' API models, "
+              f"and the service role of each of the {roles_judged} accepted jobs by the requests "
+              f"Bedrock makes for it: {len(refused)} would have been refused by real AWS")
         for v in refused:
             print(f"   {v['kind']} {v['service']}:{v['operation']}: {v['detail']}")
         return 0 if ok and not refused else 1

@@ -80,9 +80,7 @@ impl Handler {
         kind: &EventKind,
         deadline: SystemTime,
     ) -> Result<(), HandlerError> {
-        let remaining = deadline
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
+        let remaining = time_left(deadline);
         let until = Instant::now() + remaining.saturating_sub(ANSWER_MARGIN);
         let span = info_span!("event", kind = ?kind);
         let work = Box::pin(completion::handle(
@@ -117,9 +115,7 @@ impl Handler {
         W: FnOnce(Clients, Settings, Request) -> F,
         F: Future<Output = Outcome> + Send + 'static,
     {
-        let remaining = deadline
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
+        let remaining = time_left(deadline);
         let now = Instant::now();
         // Leave a moment after the answer to return to the runtime.
         let answer_until = now + remaining.saturating_sub(ANSWER_MARGIN);
@@ -224,6 +220,13 @@ impl Handler {
                 HandlerError::Unanswered(e)
             })
     }
+}
+
+/// What is left until `deadline` (nothing once it has passed).
+fn time_left(deadline: SystemTime) -> Duration {
+    deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
 }
 
 /// Lambda's deadline as an absolute time. Lambda sends epoch milliseconds;

@@ -58,8 +58,6 @@ pub struct Request {
     pub stack_id: String,
     /// The resource's logical id.
     pub logical_resource_id: String,
-    /// The resource type (`Custom::BedrockCustomizationSetup`).
-    pub resource_type: String,
     /// Absent on Create.
     pub physical_resource_id: Option<String>,
     /// `ResourceProperties`, as sent.
@@ -128,7 +126,6 @@ impl Request {
                 response_url: ResponseUrl(c.response_url),
                 stack_id: c.stack_id,
                 logical_resource_id: c.logical_resource_id,
-                resource_type: c.resource_type,
                 physical_resource_id: None,
                 properties: c.resource_properties,
                 old_properties: None,
@@ -139,7 +136,6 @@ impl Request {
                 response_url: ResponseUrl(u.response_url),
                 stack_id: u.stack_id,
                 logical_resource_id: u.logical_resource_id,
-                resource_type: u.resource_type,
                 physical_resource_id: Some(u.physical_resource_id),
                 properties: u.resource_properties,
                 old_properties: Some(u.old_resource_properties),
@@ -150,7 +146,6 @@ impl Request {
                 response_url: ResponseUrl(d.response_url),
                 stack_id: d.stack_id,
                 logical_resource_id: d.logical_resource_id,
-                resource_type: d.resource_type,
                 physical_resource_id: Some(d.physical_resource_id),
                 properties: d.resource_properties,
                 old_properties: None,
@@ -179,7 +174,6 @@ impl Request {
         let request_id = s("RequestId").unwrap_or_default();
         let stack_id = s("StackId").unwrap_or_default();
         let logical_resource_id = s("LogicalResourceId").unwrap_or_default();
-        let resource_type = s("ResourceType").unwrap_or_default();
         let physical_resource_id = s("PhysicalResourceId");
         Some(Request {
             kind,
@@ -187,7 +181,6 @@ impl Request {
             response_url: ResponseUrl(url),
             stack_id,
             logical_resource_id,
-            resource_type,
             physical_resource_id,
             properties: fields.remove("ResourceProperties").unwrap_or(Value::Null),
             old_properties: fields.remove("OldResourceProperties"),

@@ -30,9 +30,6 @@ pub(crate) struct DesiredEndpoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EnsuredEndpoint {
     pub id: String,
-    pub created: bool,
-    /// The setup the endpoint was taken from, when it was handed over.
-    pub taken_from: Option<String>,
 }
 
 fn owner(e: &VpcEndpoint) -> Option<&str> {
@@ -144,7 +141,6 @@ fn ec2_tags(tags: &TagSet) -> Vec<Ec2Tag> {
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved {
     existing: Option<VpcEndpoint>,
-    taken_from: Option<String>,
 }
 
 /// Decides, from the region's S3 gateway endpoints, which one is ours (or
@@ -164,17 +160,9 @@ pub(crate) fn resolve(
             .find(|e| owner(e) == Some(id))
             .map(|e| (*e).clone())
     };
-    let (existing, taken_from) = match owned_by(&want.physical_id) {
-        Some(e) => (Some(e), None),
-        None => match want
-            .take_over_from
-            .as_deref()
-            .and_then(|old| owned_by(old).map(|e| (e, old)))
-        {
-            Some((e, old)) => (Some(e), Some(old.to_string())),
-            None => (None, None),
-        },
-    };
+    // Ours, or else the replaced setup's, handed over.
+    let existing =
+        owned_by(&want.physical_id).or_else(|| want.take_over_from.as_deref().and_then(owned_by));
     let wanted: BTreeSet<&str> = want.route_table_ids.iter().map(String::as_str).collect();
     for other in &in_vpc {
         if existing
@@ -203,10 +191,7 @@ pub(crate) fn resolve(
             ));
         }
     }
-    Ok(Resolved {
-        existing,
-        taken_from,
-    })
+    Ok(Resolved { existing })
 }
 
 /// Creates the endpoint, or brings the resolved one to the desired route
@@ -219,11 +204,7 @@ pub(crate) async fn apply(
     if let Some(existing) = resolved.existing {
         let id = existing.vpc_endpoint_id().unwrap_or_default().to_string();
         reconcile(ec2, &existing, &id, want).await?;
-        return Ok(EnsuredEndpoint {
-            id,
-            created: false,
-            taken_from: resolved.taken_from,
-        });
+        return Ok(EnsuredEndpoint { id });
     }
     let out = ec2
         .create_vpc_endpoint()
@@ -251,11 +232,7 @@ pub(crate) async fn apply(
             code: None,
         })?
         .to_string();
-    Ok(EnsuredEndpoint {
-        id,
-        created: true,
-        taken_from: None,
-    })
+    Ok(EnsuredEndpoint { id })
 }
 
 async fn reconcile(

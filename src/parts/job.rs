@@ -8,6 +8,7 @@ use aws_sdk_bedrock::Client;
 use aws_sdk_bedrock::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::operation::create_model_customization_job::CreateModelCustomizationJobError;
 use aws_sdk_bedrock::operation::create_model_customization_job::builders::CreateModelCustomizationJobFluentBuilder;
+use aws_sdk_bedrock::operation::get_model_customization_job::GetModelCustomizationJobOutput;
 use aws_sdk_bedrock::types::{
     CustomizationConfig, CustomizationType as SdkCustomizationType, DistillationConfig,
     GraderConfig, InvocationLogSource, InvocationLogsConfig, LambdaGraderConfig, OutputDataConfig,
@@ -51,7 +52,6 @@ pub(crate) struct DesiredJob {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EnsuredJob {
     pub arn: String,
-    pub created: bool,
 }
 
 /// How to wait for IAM's eventual consistency: a role that was just created
@@ -102,8 +102,12 @@ struct FoundJob {
     status: Option<String>,
 }
 
-async fn find_job(bedrock: &Client, name: &str) -> Result<Option<FoundJob>, PartError> {
-    let found = unless_not_found(
+/// The job under `name` as Bedrock describes it, if there is one.
+async fn get_job(
+    bedrock: &Client,
+    name: &str,
+) -> Result<Option<GetModelCustomizationJobOutput>, PartError> {
+    unless_not_found(
         "bedrock:GetModelCustomizationJob",
         bedrock
             .get_model_customization_job()
@@ -111,7 +115,11 @@ async fn find_job(bedrock: &Client, name: &str) -> Result<Option<FoundJob>, Part
             .send(),
         |e| e.is_resource_not_found_exception(),
     )
-    .await?;
+    .await
+}
+
+async fn find_job(bedrock: &Client, name: &str) -> Result<Option<FoundJob>, PartError> {
+    let found = get_job(bedrock, name).await?;
     Ok(found.map(|out| FoundJob {
         arn: out.job_arn().to_string(),
         status: out.status().map(|s| s.as_str().to_string()),
@@ -189,16 +197,9 @@ pub(crate) struct JobState {
 
 /// The job's owner and end, read from Bedrock (the truth behind any event).
 pub(crate) async fn state(bedrock: &Client, job_name: &str) -> Result<Option<JobState>, PartError> {
-    let found = unless_not_found(
-        "bedrock:GetModelCustomizationJob",
-        bedrock
-            .get_model_customization_job()
-            .job_identifier(job_name)
-            .send(),
-        |e| e.is_resource_not_found_exception(),
-    )
-    .await?;
-    let Some(job) = found else { return Ok(None) };
+    let Some(job) = get_job(bedrock, job_name).await? else {
+        return Ok(None);
+    };
     let tags = tags_of(bedrock, job.job_arn()).await?;
     let message = || job.failure_message().unwrap_or_default().to_string();
     let status = job.status().map(|s| s.as_str()).unwrap_or_default();
@@ -310,7 +311,7 @@ pub(crate) async fn apply(
         let e = match submit(bedrock, want, role_arn).await {
             Ok(arn) => {
                 info!(job = %want.job_name, attempts, "model customization job submitted");
-                return Ok(EnsuredJob { arn, created: true });
+                return Ok(EnsuredJob { arn });
             }
             Err(e) => e,
         };
@@ -394,10 +395,7 @@ async fn adopt(
         }
     };
     tokio::try_join!(job, model)?;
-    Ok(EnsuredJob {
-        arn: found.arn,
-        created: false,
-    })
+    Ok(EnsuredJob { arn: found.arn })
 }
 
 async fn submit(

@@ -545,7 +545,6 @@ fn base_request(kind: RequestKind, request_id: &str, properties: Value) -> Reque
         response_url: ResponseUrl::new("https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=secret".into()),
         stack_id: STACK_ID.to_string(),
         logical_resource_id: LOGICAL_ID.to_string(),
-        resource_type: "Custom::BedrockCustomizationSetup".to_string(),
         physical_resource_id: None,
         properties,
         old_properties: None,

@@ -791,6 +791,11 @@ def _ssm(p, state):
         key = key_arn(body.get("KeyId")) if body.get("Type") == "SecureString" else None
         if key:
             reqs.append(Request("kms:Encrypt", key, via))
+            # An advanced-tier parameter is envelope-encrypted (a data key
+            # per value); without a Tier the account's default tier applies,
+            # which may be advanced or intelligent-tiering.
+            if body.get("Tier") != "Standard":
+                reqs.append(Request("kms:GenerateDataKey", key, via))
         return reqs
     if p.operation == "GetParameter":
         reqs = [Request("ssm:GetParameter", arn)]

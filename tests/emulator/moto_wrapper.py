@@ -191,15 +191,17 @@ def error_response(service, kind, message=None):
     if kind == "denied":
         codes = {"iam": (403, "AccessDenied"), "ec2": (403, "UnauthorizedOperation"),
                  "s3": (403, "AccessDenied"), "bedrock": (403, "AccessDeniedException"),
-                 "lambda": (403, "AccessDeniedException")}
+                 "lambda": (403, "AccessDeniedException"), "ssm": (400, "AccessDeniedException"),
+                 "kms": (400, "AccessDeniedException")}
     elif kind == "invalid":
         codes = {"iam": (400, "ValidationError"), "ec2": (400, "InvalidParameterValue"),
                  "s3": (400, "InvalidArgument"), "bedrock": (400, "ValidationException"),
-                 "lambda": (400, "InvalidParameterValueException")}
+                 "lambda": (400, "InvalidParameterValueException"), "ssm": (400, "ValidationException")}
     elif kind == "throttle":
         codes = {"iam": (400, "Throttling"), "ec2": (503, "RequestLimitExceeded"),
                  "s3": (503, "SlowDown"), "bedrock": (429, "ThrottlingException"),
-                 "lambda": (429, "TooManyRequestsException")}
+                 "lambda": (429, "TooManyRequestsException"), "ssm": (400, "ThrottlingException"),
+                 "kms": (400, "ThrottlingException")}
     elif kind == "assume_role":
         codes = {"bedrock": (400, "ValidationException")}
     elif kind == "conflict":
@@ -207,17 +209,22 @@ def error_response(service, kind, message=None):
     else:
         codes = {"iam": (500, "ServiceFailure"), "ec2": (500, "InternalError"),
                  "s3": (500, "InternalError"), "bedrock": (500, "InternalServerException"),
-                 "lambda": (500, "ServiceException")}
+                 "lambda": (500, "ServiceException"), "ssm": (500, "InternalServerError"),
+                 "kms": (500, "KMSInternalException")}
     status, code = codes.get(service, (500, "InternalError"))
     if message is None:
         message = ("Could not assume provided IAM role. Make sure the role has the proper trust relationship."
                    if kind == "assume_role" else "injected by the test emulator")
-    json_protocol = service in ("bedrock", "lambda")
+    # SSM and KMS speak awsJson1_1: the code travels in the body's __type.
+    json_protocol = service in ("bedrock", "lambda", "ssm", "kms")
     message = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
         if not json_protocol else message
     if json_protocol:
-        return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], \
-            json.dumps({"message": message}).encode()
+        payload = {"message": message}
+        if service in ("ssm", "kms"):
+            payload["__type"] = code
+        return status, [("Content-Type", "application/x-amz-json-1.1" if "__type" in payload
+                         else "application/json"), ("x-amzn-ErrorType", code)], json.dumps(payload).encode()
     if service == "ec2":
         body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
                 f"<RequestID>injected</RequestID></Response>")

@@ -189,8 +189,13 @@ class TemplateJudge(unittest.TestCase):
     def test_pending_signals_only_under_the_prefix_and_with_the_stacks_key_via_ssm(self):
         key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/SignalKey"
         body = {"Name": "/bedrock-customization-setup/stack-Customization-abc", "Value": "{}",
-                "Type": "SecureString", "KeyId": key, "Overwrite": True}
+                "Type": "SecureString", "KeyId": key, "Overwrite": True, "Tier": "Standard"}
         self.allowed(authz.Parsed("ssm", "us-east-1", ACCOUNT, "PutParameter", "POST", "/", {}, {}, body))
+        # Without the Standard tier (the account's default may be advanced)
+        # SSM would need a data key, which the template does not grant.
+        untiered = {k: v for k, v in body.items() if k != "Tier"}
+        self.denied(authz.Parsed("ssm", "us-east-1", ACCOUNT, "PutParameter", "POST", "/", {}, {}, untiered),
+                    mentions=["kms:GenerateDataKey"])
         elsewhere = dict(body, Name="/prod/database-password")
         self.denied(authz.Parsed("ssm", "us-east-1", ACCOUNT, "PutParameter", "POST", "/", {}, {}, elsewhere),
                     mentions=["ssm:PutParameter"])

@@ -17,16 +17,14 @@ Usage: python scripts/bench.py --bootstrap target/release/bootstrap
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 
-from localstack import clients, function_env, serve_local, prepare, sample_event, start_emulator
+from localstack import clients, control, function_env, serve_local, prepare, sample_event, start_emulator
 
 
 def start_up_alternating(first, second, runs, event=None):
@@ -76,13 +74,6 @@ def print_medians(ours, echo):
     print(f"  {'':22} {'median':>8} {'min':>8} {'max':>8}")
     for name, t in (("handler bootstrap", ours), ("bare lambda_runtime", echo)):
         print(f"  {name:22} {statistics.median(t):8.2f} {min(t):8.2f} {max(t):8.2f}")
-
-
-def control(endpoint, method, path, body=None):
-    req = urllib.request.Request(endpoint + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read() or b"null")
 
 
 def critical_path(entries):

@@ -19,6 +19,7 @@ so that the machine's drift favours neither) runs a Create and a replacement
 
 Usage: python scripts/bench_propagation.py --bootstrap NEW [--previous OLD]
            [--seeds 20] [--propagation 2,15]
+(BENCH_LOGS=1 shows the functions' own log lines.)
 """
 
 import argparse
@@ -28,10 +29,9 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 
-from localstack import clients, function_env, prepare, sample_event, serve_local, start_emulator
+from localstack import clients, control, function_env, prepare, sample_event, serve_local, start_emulator
 
 # Per-call latency, milliseconds, uniform in [lo, hi]: a stated assumption,
 # not a measurement (nothing here reaches AWS). Ranges of the order AWS's
@@ -41,14 +41,7 @@ LATENCY_MS = {"iam": [80, 250], "ec2": [60, 200], "s3": [20, 80], "bedrock": [10
               "kms": [15, 50], "ssm": [20, 60], "lambda": [30, 100], "sts": [30, 100]}
 
 
-def control(endpoint, method, path, body=None):
-    req = urllib.request.Request(endpoint + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read() or b"null")
-
-
-def run_binary(binary, endpoint, ids, seed, model):
+def run_binary(name, binary, endpoint, ids, seed, model):
     """A Create, a replacement and their Deletes by one binary under the
     model with `seed`: a row per timed request."""
     local, port = serve_local()
@@ -56,14 +49,17 @@ def run_binary(binary, endpoint, ids, seed, model):
                                 stdout=None if os.environ.get("BENCH_LOGS") else subprocess.DEVNULL,
                                 stderr=None if os.environ.get("BENCH_LOGS") else subprocess.DEVNULL)
     rows = []
+    sent = []
     try:
         control(endpoint, "POST", "/_emulator/latency-model", dict(model, seed=seed))
 
-        def send(name, physical_id=None, properties=None):
-            event = sample_event(name, ids, port, physical_id, properties)
-            # A request id of its own: the setup's names derive from it, so
-            # every round makes a new role (and waits for it).
-            event["RequestId"] = str(uuid.uuid4())
+        def send(sample, physical_id=None, properties=None):
+            event = sample_event(sample, ids, port, physical_id, properties)
+            # A request id of its own per seed, binary and step: the setup's
+            # names (and so the handler's jitter) derive from it, so every
+            # round makes a new role, and a run repeats.
+            event["RequestId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench/{seed}/{name}/{len(sent)}"))
+            sent.append(sample)
             control(endpoint, "DELETE", "/_emulator/requests")
             started = time.time()
             local.events.put((event["RequestId"], event, int((started + 300) * 1000)))
@@ -74,7 +70,7 @@ def run_binary(binary, endpoint, ids, seed, model):
             attempts = sum(1 for e in log if e.get("operation") == "CreateModelCustomizationJob")
             return event, answer, wall, attempts
 
-        def timed(label, event, answer, wall, attempts):
+        def timed(label, answer, wall, attempts):
             role = answer.get("Data", {}).get("RoleName")
             record = next((r for r in control(endpoint, "GET", "/_emulator/propagation") if r["role"] == role), None)
             overshoot = None
@@ -85,11 +81,10 @@ def run_binary(binary, endpoint, ids, seed, model):
                          "reason": answer.get("Reason", "")})
 
         created_event, created, wall, attempts = send("create.json")
-        timed("Create", created_event, created, wall, attempts)
+        timed("Create", created, wall, attempts)
         pid = created.get("PhysicalResourceId")
-        replaced_event, replaced, wall, attempts = send("update-replacement.json", pid,
-                                                        properties=None)
-        timed("replacement", replaced_event, replaced, wall, attempts)
+        replaced_event, replaced, wall, attempts = send("update-replacement.json", pid)
+        timed("replacement", replaced, wall, attempts)
         control(endpoint, "DELETE", "/_emulator/latency-model")
         send("delete.json", pid, properties=created_event["ResourceProperties"])
         send("delete.json", replaced.get("PhysicalResourceId"), properties=replaced_event["ResourceProperties"])
@@ -144,7 +139,7 @@ def main():
         for seed in range(args.seeds):
             order = names if seed % 2 == 0 else names[::-1]
             for name in order:
-                for row in run_binary(binaries[name], endpoint, ids, seed, model):
+                for row in run_binary(name, binaries[name], endpoint, ids, seed, model):
                     results[name][row["label"]].append(row)
             print(f"  seed {seed}: " + "; ".join(
                 f"{n} overshoot {results[n]['Create'][-1]['overshoot'] or 0:.2f}/"

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from localstack import (DEPLOYMENT, clients, function_env, inventory, prepare, sample_event, serve_local,
+from localstack import (DEPLOYMENT, clients, control, function_env, inventory, prepare, sample_event, serve_local,
                         start_emulator, violations)
 
 
@@ -101,9 +101,7 @@ def main():
             and rft["Status"] == rft_gone["Status"] == "SUCCESS"
         print("all steps answered SUCCESS" if ok else "a step did not succeed")
         refused = violations(endpoint)
-        import urllib.request
-        with urllib.request.urlopen(f"{endpoint}/_emulator/service-roles-judged") as r:
-            roles_judged = json.loads(r.read())["judged"]
+        roles_judged = control(endpoint, "GET", "/_emulator/service-roles-judged")["judged"]
         print(f"every AWS request was judged against template.yaml's execution role "
               f"(deployed with {DEPLOYMENT}) by two IAM judges (the test bed's and "
               f"@cloud-copilot/iam-simulate over AWS's action data) and the services' API models, "

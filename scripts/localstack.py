@@ -188,11 +188,18 @@ def inventory(c):
 
 
 
+def control(endpoint, method, path, body=None):
+    """One call of the emulator's control API (`/_emulator/...`, moto_wrapper.py)."""
+    import urllib.request
+    req = urllib.request.Request(endpoint + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read() or b"null")
+
+
 def violations(endpoint):
     """What the handler did that real AWS would have refused (see moto_wrapper.py)."""
-    import urllib.request
-    with urllib.request.urlopen(f"{endpoint}/_emulator/violations") as r:
-        return json.loads(r.read())
+    return control(endpoint, "GET", "/_emulator/violations")
 
 
 def serve_local():

@@ -63,10 +63,10 @@ pub struct AssumeRoleRetry {
     pub total: Duration,
     /// The waits between attempts (src/model/backoff.rs).
     pub backoff: Backoff,
-    /// The end of the request's working budget (Lambda's deadline or the
-    /// resource's ServiceTimeout, less the answer's margin), set by the
-    /// handler per request: no attempt is started that could not be
-    /// answered before it.
+    /// When the waiting must end: the request's working budget (Lambda's
+    /// deadline or the resource's ServiceTimeout) less what the failure path
+    /// needs, set by the handler per request. No attempt is started that
+    /// could not be answered before it.
     pub until: Option<Instant>,
 }
 
@@ -301,9 +301,8 @@ pub(crate) async fn apply(
         return adopt(bedrock, want, found, &tags, obs.model).await;
     }
     let started = Instant::now();
-    let give_up = retry
-        .until
-        .map_or(started + retry.total, |u| u.min(started + retry.total));
+    let longest = started + retry.total;
+    let give_up = retry.until.map_or(longest, |budget| budget.min(longest));
     let mut attempts = 0u32;
     loop {
         let attempt_started = Instant::now();
@@ -336,23 +335,13 @@ pub(crate) async fn apply(
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            return Err(match aws_error("bedrock:CreateModelCustomizationJob", e) {
-                PartError::Aws {
-                    operation,
-                    message,
-                    code,
-                } => PartError::Aws {
-                    operation,
-                    message: format!(
-                        "{message} (Bedrock could not assume the new service role in {attempts} \
-                         attempts over {:.1} s: IAM had not propagated it within the time this \
-                         request may take)",
-                        started.elapsed().as_secs_f64()
-                    ),
-                    code,
-                },
-                other => other,
-            });
+            return Err(
+                aws_error("bedrock:CreateModelCustomizationJob", e).explained(&format!(
+                    "Bedrock could not assume the new service role in {attempts} attempts over \
+                     {:.1} s: IAM had not propagated it within the time this request may take",
+                    started.elapsed().as_secs_f64()
+                )),
+            );
         }
         return Err(aws_error("bedrock:CreateModelCustomizationJob", e));
     }

@@ -112,6 +112,15 @@ impl PartError {
         })
     }
 
+    /// An AWS error with what the handler knows of its cause after the
+    /// service's message; any other error as it is.
+    pub(crate) fn explained(mut self, why: &str) -> Self {
+        if let PartError::Aws { message, .. } = &mut self {
+            message.push_str(&format!(" ({why})"));
+        }
+        self
+    }
+
     /// A request the SDK could not build (a value outside its constraints).
     pub(crate) fn unbuildable(operation: &'static str, err: impl std::fmt::Display) -> Self {
         PartError::Aws {

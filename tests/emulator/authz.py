@@ -145,14 +145,20 @@ def execution_policy(template_path, params):
             refs.setdefault(f"{name}.Arn", params.get(f"{name}.Arn", f"arn:{partition}:kms:{region}:{account}:key/{name}"))
         refs.setdefault(name, name)
     role = template["Resources"]["HandlerRole"]["Properties"]
+    return Policy(named_statements((p["PolicyName"], resolve(p["PolicyDocument"], refs))
+                                   for p in role.get("Policies") or []))
+
+
+def named_statements(policies):
+    """The statements of (policy name, document) pairs, one list, each with
+    a Sid (`Policy[i]` where it has none) for the reasons verdicts give."""
     statements = []
-    for p in role.get("Policies") or []:
-        doc = resolve(p["PolicyDocument"], refs)
+    for name, doc in policies:
         for i, s in enumerate(_as_list(doc.get("Statement"))):
             s = dict(s)
-            s.setdefault("Sid", f"{p['PolicyName']}[{i}]")
+            s.setdefault("Sid", f"{name}[{i}]")
             statements.append(s)
-    return Policy(statements)
+    return statements
 
 
 def _as_list(v):

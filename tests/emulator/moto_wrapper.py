@@ -482,11 +482,8 @@ def authorize(parsed, state, entry):
         why = authz.verdict(JUDGE["policy"], r, state)
         if SECOND["judge"] is not None:
             entry["second_verdicts"] += 1
-            resource_policy = state.resource_policy(r)
-            sim = second_judge.simulation(
-                principal, state.account, JUDGE["policy"].statements, r,
-                resource_policy={"Version": "2012-10-17", "Statement": resource_policy.statements}
-                if resource_policy is not None else None)
+            sim = second_judge.simulation(principal, state.account, JUDGE["policy"].statements, r,
+                                          resource_policy=state.resource_policy(r))
             differs = second_judge.compare(why, SECOND["judge"].simulate(sim))
             if differs:
                 return "disagreement", f"{parsed.operation}: {r.action} on {r.resource}: {differs}"

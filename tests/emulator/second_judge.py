@@ -72,7 +72,9 @@ def _policy(statements):
 
 def simulation(principal, account, identity_statements, request, resource_policy=None,
                endpoint_policy=None, boundary=None):
-    """The simulator's input for one of authz.py's Requests."""
+    """The simulator's input for one of authz.py's Requests; the resource's
+    and the endpoint's policies as authz.ResourcePolicy, the boundary as a
+    document."""
     sim = {
         "request": {
             "principal": principal,
@@ -85,9 +87,9 @@ def simulation(principal, account, identity_statements, request, resource_policy
         "resourceControlPolicies": [],
     }
     if resource_policy is not None:
-        sim["resourcePolicy"] = resource_policy
+        sim["resourcePolicy"] = _policy(resource_policy.statements)
     if endpoint_policy is not None:
-        sim["vpcEndpointPolicies"] = [{"name": "endpoint", "policy": endpoint_policy}]
+        sim["vpcEndpointPolicies"] = [{"name": "endpoint", "policy": _policy(endpoint_policy.statements)}]
     if boundary is not None:
         sim["permissionBoundaryPolicies"] = [{"name": "boundary", "policy": boundary}]
     return sim

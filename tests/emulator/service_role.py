@@ -179,7 +179,7 @@ def questions(setup):
         s3("write beside the output", "s3:PutObject", f"arn:{p}:s3:::{out_bucket}/{_sibling(out_key)}/x",
            allow=False)
 
-    kms_keys = [k for k in _data_keys(role) if k]
+    kms_keys = [k for k in _granted_resources(role, "UseDataKeys") if k]
     for key in kms_keys:
         for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"):
             r = authz.Request(action, key)
@@ -235,7 +235,7 @@ def questions(setup):
     teacher = (((config.get("distillationConfig") or {}).get("teacherModelConfig") or {})
                .get("teacherModelIdentifier"))
     if teacher and authz.is_inference_profile(teacher):
-        for arn in _teacher_resources(role):
+        for arn in _granted_resources(role, "InvokeTheTeacherThroughItsInferenceProfile"):
             allowed.append(Question("invoke the teacher", authz.Request("bedrock:InvokeModel", arn)))
         denied.append(Question("invoke another model", authz.Request(
             "bedrock:InvokeModel", f"arn:{p}:bedrock:{region}::foundation-model/amazon.nova-pro-v1:0")))
@@ -247,17 +247,11 @@ def _inline(role):
         yield name, json.loads(doc) if isinstance(doc, str) else doc
 
 
-def _data_keys(role):
+def _granted_resources(role, sid):
+    """The resources of the role's statement `sid`, in whichever policy."""
     for _, doc in _inline(role):
         for s in authz._as_list(doc.get("Statement")):
-            if s.get("Sid") == "UseDataKeys":
-                yield from authz._as_list(s.get("Resource"))
-
-
-def _teacher_resources(role):
-    for _, doc in _inline(role):
-        for s in authz._as_list(doc.get("Statement")):
-            if s.get("Sid") == "InvokeTheTeacherThroughItsInferenceProfile":
+            if s.get("Sid") == sid:
                 yield from authz._as_list(s.get("Resource"))
 
 
@@ -288,15 +282,7 @@ def judge(body, state, second):
 
 def judge_setup(setup, second):
     """judge() over a Setup, which a test may build without the emulator."""
-    role = setup.role()
-    statements = []
-    docs = []
-    for name, doc in _inline(role):
-        docs.append({"name": name, "policy": doc})
-        for i, s in enumerate(authz._as_list(doc.get("Statement"))):
-            s = dict(s)
-            s.setdefault("Sid", f"{name}[{i}]")
-            statements.append(s)
+    statements = authz.named_statements(_inline(setup.role()))
     identity = authz.Policy(statements)
     boundary_doc = setup.boundary_document()
     boundary = authz.Policy(authz._as_list(boundary_doc.get("Statement"))) if boundary_doc else None
@@ -313,11 +299,7 @@ def judge_setup(setup, second):
                 continue
             sim = second_judge.simulation(
                 q.principal or setup.role_arn, setup.account, [] if q.principal else statements, q.request,
-                resource_policy={"Version": "2012-10-17", "Statement": q.resource_policy.statements}
-                if q.resource_policy is not None else None,
-                endpoint_policy={"Version": "2012-10-17", "Statement": q.endpoint_policy.statements}
-                if q.endpoint_policy is not None else None,
-                boundary=boundary_doc)
+                resource_policy=q.resource_policy, endpoint_policy=q.endpoint_policy, boundary=boundary_doc)
             differs = second_judge.compare(first, second.simulate(sim))
             if differs:
                 problems.append(f"{q.what}: {q.request}: {differs}")

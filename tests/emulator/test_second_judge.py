@@ -143,10 +143,11 @@ class TheJudgesAgree(unittest.TestCase):
         statements = [{"Sid": "A", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]
         r = authz.Request("s3:ListBucket", "arn:aws:s3:::output-bucket",
                           {"aws:PrincipalArn": PRINCIPAL, "aws:PrincipalAccount": ACCOUNT})
-        first = authz.ResourcePolicy(bucket_policy, "bucket").verdict(r, PRINCIPAL, ACCOUNT)
+        policy = authz.ResourcePolicy(bucket_policy, "bucket")
+        first = policy.verdict(r, PRINCIPAL, ACCOUNT)
         self.assertIn("explicitly denied", first)
         second = JUDGE.simulate(second_judge.simulation(PRINCIPAL, ACCOUNT, statements, r,
-                                                        resource_policy=bucket_policy))
+                                                        resource_policy=policy))
         self.assertEqual(second["overallResult"], "ExplicitlyDenied")
         self.assertIsNone(second_judge.compare(first, second))
 

@@ -232,7 +232,9 @@ pub fn is_model_name(name: &str) -> bool {
         }
         groups += 1;
     }
-    (1..=63).contains(&groups)
+    // The pattern allows 63 groups of two characters; the length limit
+    // (63) is the API's too.
+    (1..=63).contains(&groups) && b.len() <= 63
 }
 
 /// 1-63 characters of `^[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*$`.

@@ -221,7 +221,7 @@ pub(crate) fn job(r: &mut Reader, stack: &StackIdentity) -> JobConfig {
         r.err(
             "CustomModelName",
             format!("{} does not match the custom model name pattern", quote(n)),
-            "1-63 letters or digits, each optionally followed by one '_' or '-'",
+            "at most 63 characters: letters or digits, each optionally followed by one '_' or '-'",
         );
     }
     let job_name = r.string("JobName", false);

@@ -342,10 +342,22 @@ fn job_and_model_names() {
     ] {
         assert!(is_model_name(good), "{good}");
     }
-    for bad in ["", "-a", "a--b", "a__b", "a.b", "a b", &"a".repeat(64)] {
+    for bad in [
+        "",
+        "-a",
+        "a--b",
+        "a__b",
+        "a.b",
+        "a b",
+        &"a".repeat(64),
+        // 32 groups, but 64 characters: over the API's length limit.
+        &"a_".repeat(32),
+    ] {
         assert!(!is_model_name(bad), "{bad}");
     }
     let e = parse_err(&with(full(), "Job.CustomModelName", json!("bad..name")));
+    assert!(e.mentions("Job.CustomModelName"), "{e}");
+    let e = parse_err(&with(full(), "Job.CustomModelName", json!("a_".repeat(32))));
     assert!(e.mentions("Job.CustomModelName"), "{e}");
 }
 

@@ -217,10 +217,13 @@ pub fn role_path_within(path: &str, managed: &str) -> bool {
     path.starts_with(managed)
 }
 
-/// `([0-9a-zA-Z][_-]?){1,63}`
+/// 1-63 characters of `([0-9a-zA-Z][_-]?){1,63}`: the API limits the
+/// length as well, and within 63 characters the 63 groups always fit.
 pub fn is_model_name(name: &str) -> bool {
     let b = name.as_bytes();
-    let mut groups = 0;
+    if !(1..=63).contains(&b.len()) {
+        return false;
+    }
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphanumeric() {
@@ -230,11 +233,8 @@ pub fn is_model_name(name: &str) -> bool {
         if i < b.len() && (b[i] == b'_' || b[i] == b'-') {
             i += 1;
         }
-        groups += 1;
     }
-    // The pattern allows 63 groups of two characters; the length limit
-    // (63) is the API's too.
-    (1..=63).contains(&groups) && b.len() <= 63
+    true
 }
 
 /// 1-63 characters of `^[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*$`.

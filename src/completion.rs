@@ -1,5 +1,6 @@
-//! The completion signal's other half: learning that a job ended and
-//! signalling its WaitConditionHandle once. Bedrock publishes "Model
+//! The completion path: learning that a job ended, deploying a Completed
+//! job's model when the setup asks for it (SPEC section 8), and signalling
+//! its WaitConditionHandle once all of that is done. Bedrock publishes "Model
 //! Customization Job State Change" events on a best-effort basis, so a
 //! scheduled sweep also finds owned jobs that ended with a signal pending.
 //! The event is only a trigger: the job is read back from Bedrock, and only
@@ -9,9 +10,11 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::cfn::{Answerer, signal_body};
-use crate::parts::pending_signal::{self, PendingSignal};
-use crate::parts::{Clients, PartError, job};
+use crate::cfn::{Answerer, JobEnd, deployment_signal_body, signal_body};
+use crate::model::DeploymentSpec;
+use crate::model::deployment::{NextStep, next_step};
+use crate::parts::pending_completion::{self, PendingCompletion};
+use crate::parts::{Clients, PartError, deployment, job};
 
 /// What an EventBridge event asks of the handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +41,7 @@ impl EventKind {
     }
 }
 
-/// Handles one EventBridge event; the number of signals sent.
+/// Handles one EventBridge event; the number of pending records settled.
 pub(crate) async fn handle(
     clients: &Clients,
     answerer: &Answerer,
@@ -53,7 +56,7 @@ pub(crate) async fn handle(
     }
 }
 
-/// A job's state changed: signal it if it ended, is ours and has a signal
+/// A job's state changed: settle it if it ended, is ours and has a record
 /// pending. Jobs that are not ours are ignored.
 async fn job_ended(
     clients: &Clients,
@@ -68,50 +71,118 @@ async fn job_ended(
         info!(job = job_name, "not one of ours; ignored");
         return Ok(false);
     };
-    match pending_signal::find(&clients.ssm, &owner).await? {
+    match pending_completion::find(&clients.ssm, &owner).await? {
         Some(pending) if pending.job_name == job_name => {
-            signal_if_ended(clients, answerer, (&owner, &pending), state.end, deadline).await
+            settle(clients, answerer, (&owner, &pending), state.end, deadline).await
         }
         _ => Ok(false),
     }
 }
 
-/// Every pending signal whose job has ended is sent: events are best
-/// effort, and a job may have ended before its signal was registered.
+/// Every pending record whose job has ended is settled: events are best
+/// effort, a job may have ended before its record was registered, and a
+/// deployment becomes ready minutes after the job's last event. One
+/// record's failure does not stop the others; the first error is returned
+/// once all were tried (the sweep runs again anyway).
 async fn sweep(
     clients: &Clients,
     answerer: &Answerer,
     deadline: Instant,
 ) -> Result<usize, PartError> {
-    let mut sent = 0;
-    for (owner, pending) in pending_signal::all(&clients.ssm).await? {
-        let state = job::state(&clients.bedrock, &pending.job_name).await?;
-        let end = match state {
-            Some(s) if s.owner.as_deref() == Some(owner.as_str()) => s.end,
-            _ => continue,
+    let mut settled = 0;
+    let mut first_error = None;
+    for (owner, pending) in pending_completion::all(&clients.ssm).await? {
+        let done = async {
+            let state = job::state(&clients.bedrock, &pending.job_name).await?;
+            let end = match state {
+                Some(s) if s.owner.as_deref() == Some(owner.as_str()) => s.end,
+                _ => return Ok(false),
+            };
+            settle(clients, answerer, (&owner, &pending), end, deadline).await
         };
-        if signal_if_ended(clients, answerer, (&owner, &pending), end, deadline).await? {
-            sent += 1;
+        match done.await {
+            Ok(true) => settled += 1,
+            Ok(false) => {}
+            Err(e) => {
+                warn!(error = %e, job = %pending.job_name, "pending completion not settled; the next sweep tries again");
+                first_error.get_or_insert(e);
+            }
         }
     }
-    Ok(sent)
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(settled),
+    }
 }
 
-async fn signal_if_ended(
+/// Where a completed job's deployment stands.
+enum Deployed {
+    /// Asked for or still being created: a later sweep looks again.
+    Pending,
+    /// Callable, or failed: what to signal.
+    Settled(Result<String, String>),
+}
+
+/// Settles an ended job's record: deploys a Completed job's model when the
+/// record asks for it, signals once everything is done, and removes the
+/// record. `false` while something is still to come.
+async fn settle(
     clients: &Clients,
     answerer: &Answerer,
-    (owner, pending): (&str, &PendingSignal),
+    (owner, pending): (&str, &PendingCompletion),
     end: Option<crate::cfn::JobEnd>,
     deadline: Instant,
 ) -> Result<bool, PartError> {
     let Some(end) = end else { return Ok(false) };
-    let body = signal_body(&end, &pending.job_name);
-    if let Err(e) = answerer.signal(&pending.url, body, deadline).await {
-        // Left pending: the next sweep tries again.
-        warn!(error = %e, job = %pending.job_name, "completion signal not delivered");
-        return Ok(false);
+    let body = match (&end, &pending.deployment) {
+        (JobEnd::Completed { model_arn }, Some(spec)) => {
+            match deploy(&clients.bedrock, owner, spec, model_arn).await? {
+                Deployed::Pending => return Ok(false),
+                Deployed::Settled(result) => deployment_signal_body(
+                    &pending.job_name,
+                    result.as_deref().map_err(|m| m.as_str()),
+                ),
+            }
+        }
+        _ => signal_body(&end, &pending.job_name),
+    };
+    if let Some(url) = &pending.url {
+        if let Err(e) = answerer.signal(url, body, deadline).await {
+            // Left pending: the next sweep tries again.
+            warn!(error = %e, job = %pending.job_name, "completion signal not delivered");
+            return Ok(false);
+        }
+        info!(job = %pending.job_name, url = %url, "completion signal sent");
     }
-    info!(job = %pending.job_name, url = %pending.url, "completion signal sent");
-    pending_signal::remove(&clients.ssm, owner).await?;
+    pending_completion::remove(&clients.ssm, owner).await?;
     Ok(true)
+}
+
+/// One step towards the deployment of a Completed job's model: made (with
+/// the model's own tags, ours among them, and a token from the setup and the
+/// model, so that every instance and every sweep asks for the same one) if
+/// absent, otherwise read.
+async fn deploy(
+    bedrock: &aws_sdk_bedrock::Client,
+    owner: &str,
+    spec: &DeploymentSpec,
+    model_arn: &str,
+) -> Result<Deployed, PartError> {
+    let found = deployment::find(bedrock, spec).await?;
+    match next_step(owner, spec, found.as_ref()) {
+        NextStep::Create => {
+            let tags = job::tags_of(bedrock, model_arn).await?;
+            if tags.owner() != Some(owner) {
+                return Ok(Deployed::Settled(Err(format!(
+                    "the custom model {model_arn} is not owned by this resource; nothing was deployed"
+                ))));
+            }
+            let token = spec.client_token(owner, model_arn);
+            deployment::create(bedrock, spec, model_arn, &tags, &token).await?;
+            Ok(Deployed::Pending)
+        }
+        NextStep::Wait => Ok(Deployed::Pending),
+        NextStep::Ready(arn) => Ok(Deployed::Settled(Ok(arn))),
+        NextStep::Fail(message) => Ok(Deployed::Settled(Err(message))),
+    }
 }

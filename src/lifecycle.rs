@@ -208,7 +208,7 @@ async fn read_back(
         },
         None => None,
     };
-    let job = match (job, names.job_name, names.model_name) {
+    let job = match (job, names.job_name.clone(), names.model_name.clone()) {
         (Some(obs), Some(job_name), Some(model_name)) => match obs.our_job_arn(pid) {
             Some(arn) => Some((arn.to_string(), job_name, model_name)),
             None => return Ok(None),
@@ -221,6 +221,7 @@ async fn read_back(
         vpc.map(|f| f.vpc_id),
         endpoint_id,
         job,
+        names.deployment.as_ref().map(|d| d.name.as_str()),
     )))
 }
 
@@ -231,6 +232,7 @@ fn answer_data(
     vpc_id: Option<String>,
     endpoint_id: Option<String>,
     job: Option<(String, String, String)>,
+    deployment_name: Option<&str>,
 ) -> BTreeMap<String, String> {
     let mut data = BTreeMap::new();
     data.insert("RoleArn".to_string(), role_arn.to_string());
@@ -245,6 +247,9 @@ fn answer_data(
         data.insert("JobArn".to_string(), arn);
         data.insert("JobName".to_string(), job_name);
         data.insert("CustomModelName".to_string(), model_name);
+    }
+    if let Some(d) = deployment_name {
+        data.insert("DeploymentName".to_string(), d.to_string());
     }
     data
 }

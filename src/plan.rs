@@ -266,6 +266,11 @@ fn fixed_name_clashes(old: &SetupProperties, old_id: &str, new: &SetupProperties
             clashes.push(format!("Job.CustomModelName '{n}'"));
         }
     }
+    if let Some(n) = new.deployment.as_ref().and_then(|d| d.name.as_ref())
+        && old_names.deployment.as_ref().map(|d| &d.name) == Some(n)
+    {
+        clashes.push(format!("Deployment.Name '{n}'"));
+    }
     clashes
 }
 
@@ -362,6 +367,9 @@ impl SetupProperties {
             |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
         if signal(self) != signal(old) {
             changed.push("Job.CompletionSignalUrl");
+        }
+        if self.deployment != old.deployment {
+            changed.push("Deployment");
         }
         changed
     }

@@ -9,4 +9,4 @@ pub mod signal;
 pub use answer::{AnswerError, Answerer};
 pub use request::{Request, RequestError, ResponseUrl};
 pub use response::{Outcome, Status};
-pub use signal::{JobEnd, signal_body};
+pub use signal::{JobEnd, deployment_signal_body, signal_body};

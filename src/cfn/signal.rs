@@ -62,3 +62,26 @@ pub fn signal_body(end: &JobEnd, job_name: &str) -> String {
     };
     json!({ "Status": status, "Reason": reason, "UniqueId": job_name, "Data": data }).to_string()
 }
+
+/// The signal of a job that Completed and whose model was to be deployed:
+/// `SUCCESS` with the ARN to invoke as `Data` once the deployment is ready,
+/// `FAILURE` with Bedrock's message if it failed. Same `UniqueId` as the
+/// job's own signal: the WaitCondition counts one signal per job.
+pub fn deployment_signal_body(job_name: &str, deployment: Result<&str, &str>) -> String {
+    let (status, reason, data) = match deployment {
+        Ok(arn) => (
+            "SUCCESS",
+            format!("model customization job {job_name} completed and its model is deployed"),
+            arn.to_string(),
+        ),
+        Err(message) => (
+            "FAILURE",
+            format!(
+                "model customization job {job_name} completed but its model could not be deployed: {}",
+                shortened(message)
+            ),
+            shortened(message),
+        ),
+    };
+    json!({ "Status": status, "Reason": reason, "UniqueId": job_name, "Data": data }).to_string()
+}

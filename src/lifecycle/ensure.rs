@@ -13,16 +13,18 @@ use tracing::info;
 
 use super::desired::{desired_endpoint, desired_job, desired_role};
 use super::{Context, KnownRole, answer_data, remove_orphan};
-use crate::model::SetupProperties;
+use crate::cfn::JobEnd;
+use crate::model::deployment::{DeploymentChange, change_for, what};
 use crate::model::identity::{SetupNames, bucket_statement_sid};
+use crate::model::{SetupProperties, TagSet};
 use crate::parts::bucket_policy::ReadPolicy;
 use crate::parts::endpoint::{DesiredEndpoint, EnsuredEndpoint, Resolved, S3Gateways};
 use crate::parts::job::{DesiredJob, EnsuredJob, JobObservation};
 use crate::parts::network::VpcFacts;
-use crate::parts::pending_signal::{self, PendingSignal};
+use crate::parts::pending_completion::{self, PendingCompletion};
 use crate::parts::role::{DesiredRole, EnsuredRole};
 use crate::parts::teacher::{self, TeacherLookup};
-use crate::parts::{PartError, bucket_policy, endpoint, job, network, preflight, role};
+use crate::parts::{PartError, bucket_policy, deployment, endpoint, job, network, preflight, role};
 use crate::plan::{Ensure, EnsureKind};
 use crate::policy::bucket::output_bucket_statement;
 
@@ -146,6 +148,7 @@ pub(super) async fn ensure(
         made.endpoint.map(|e| e.id),
         made.job
             .map(|(submitted, want)| (submitted.arn, want.job_name, want.model_name)),
+        setup.names.deployment.as_ref().map(|d| d.name.as_str()),
     );
     Ok((data, warnings))
 }
@@ -374,7 +377,7 @@ async fn apply(setup: &Setup<'_>, to_make: ToMake) -> Result<Made, PartError> {
         role_and_job,
         endpoint_part,
         bucket_part,
-        completion_signal(setup)
+        pending_completion(setup)
     )?;
     Ok(Made {
         role,
@@ -383,26 +386,82 @@ async fn apply(setup: &Setup<'_>, to_make: ToMake) -> Result<Made, PartError> {
     })
 }
 
-/// The job's completion signal, registered beside the job (it names the job,
-/// so neither waits for the other); removed in place when the properties no
-/// longer ask for it.
-async fn completion_signal(setup: &Setup<'_>) -> Result<(), PartError> {
+/// What the completion path owes the setup (its signal, its deployment),
+/// registered beside the job (it names the job, so neither waits for the
+/// other); removed in place when the properties no longer ask for either.
+async fn pending_completion(setup: &Setup<'_>) -> Result<(), PartError> {
     let ssm = &setup.ctx.clients.ssm;
     let signal_of =
         |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
-    match (signal_of(setup.props()), setup.names.job_name.as_deref()) {
-        (Some(url), Some(job_name)) => {
-            let pending = PendingSignal {
+    let wanted =
+        |p: &SetupProperties| p.job.is_some() && (signal_of(p).is_some() || p.deployment.is_some());
+    match setup.names.job_name.as_deref() {
+        Some(job_name) if wanted(setup.props()) => {
+            let pending = PendingCompletion {
                 job_name: job_name.to_string(),
-                url,
+                url: signal_of(setup.props()),
+                deployment: setup.names.deployment.clone(),
             };
             let key = setup.ctx.settings.signal_key_id.as_deref();
-            pending_signal::register(ssm, key, setup.pid(), &pending).await
+            pending_completion::register(ssm, key, setup.pid(), &pending).await
         }
-        _ if setup.in_place() && setup.ctx.old.and_then(signal_of).is_some() => {
-            pending_signal::remove(ssm, setup.pid()).await.map(|_| ())
+        _ if setup.in_place() && setup.ctx.old.is_some_and(wanted) => {
+            pending_completion::remove(ssm, setup.pid())
+                .await
+                .map(|_| ())
         }
         _ => Ok(()),
+    }
+}
+
+/// In place, a changed `Deployment` acts at once when the model exists: the
+/// old one goes (waited for until gone when the new one takes its name),
+/// then the new one is asked for. Before the model exists, the pending
+/// record says what the completion path will make.
+async fn deployment_change(setup: &Setup<'_>) -> Result<(), PartError> {
+    if !setup.in_place() {
+        return Ok(());
+    }
+    let (bedrock, pid) = (&setup.ctx.clients.bedrock, setup.pid());
+    let old = setup.ctx.old.and_then(|o| o.names(pid).deployment);
+    let new = setup.names.deployment.as_ref();
+    let DeploymentChange::Change { remove, make } = change_for(old.as_ref(), new) else {
+        return Ok(());
+    };
+    let until = setup.ctx.settings.assume_role_retry.until;
+    if let Some(old) = &remove {
+        let reused = make
+            .as_ref()
+            .is_some_and(|m| m.name == old.name && m.kind.type_name() == old.kind.type_name());
+        let removed = deployment::remove(bedrock, pid, old, reused, until).await?;
+        info!(deployment = %old.name, ?removed, "old deployment removed");
+    }
+    let (Some(want), Some(job_name)) = (&make, setup.names.job_name.as_deref()) else {
+        return Ok(());
+    };
+    // The model exists once our job has Completed (a model under the name
+    // before that is not one this setup trained).
+    let model_arn = match job::state(bedrock, job_name).await? {
+        Some(job::JobState {
+            owner: Some(owner),
+            end: Some(JobEnd::Completed { model_arn }),
+        }) if owner == pid => model_arn,
+        _ => return Ok(()),
+    };
+    match deployment::find(bedrock, want).await? {
+        None => {
+            let tags = TagSet::owned(&setup.props().tags, pid);
+            let token = want.client_token(pid, &model_arn);
+            deployment::create(bedrock, want, &model_arn, &tags, &token)
+                .await
+                .map(|_| ())
+        }
+        Some(f) if f.owner.as_deref() != Some(pid) => Err(PartError::not_ours(
+            format!("{} '{}'", what(want.kind), want.name),
+            f.owner.as_deref(),
+            "choose another Deployment.Name",
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -427,5 +486,5 @@ async fn finish(setup: &Setup<'_>, orphan: Option<&str>) -> Result<(), PartError
     if let Some((old_pid, old_role)) = setup.replaced_role() {
         role::mark_orphan(&clients.iam, &old_role, old_pid, None).await?;
     }
-    Ok(())
+    deployment_change(setup).await
 }

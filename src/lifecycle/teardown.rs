@@ -5,10 +5,11 @@ use tracing::warn;
 
 use super::Settings;
 use crate::model::SetupProperties;
+use crate::model::deployment::what;
 use crate::model::identity::SetupNames;
 use crate::model::identity::bucket_statement_sid;
 use crate::parts::{
-    Clients, PartError, Removal, bucket_policy, endpoint, job, pending_signal, role,
+    Clients, PartError, Removal, bucket_policy, deployment, endpoint, job, pending_completion, role,
 };
 
 impl Removal {
@@ -39,19 +40,37 @@ pub(super) async fn teardown(
 ) -> Result<String, PartError> {
     let names = props.names(pid);
     let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
+    // The deployment goes first, whatever the flags say (it bills while it
+    // stands), and the model only once it is gone: Bedrock refuses to
+    // delete a model a deployment serves. Stopping the job waits for none
+    // of this.
     let job_part = async {
-        match (&props.job, job_names) {
+        let delete_model = props
+            .job
+            .as_ref()
+            .is_some_and(|j| j.delete_custom_model_on_delete || after_failure);
+        let deployment = match &names.deployment {
+            Some(spec) => {
+                let until = settings.assume_role_retry.until;
+                deployment::remove(&clients.bedrock, pid, spec, delete_model, until)
+                    .await
+                    .map(Some)
+            }
+            None => Ok(None),
+        };
+        let job = match (&props.job, job_names) {
             (Some(j), Some(named)) => job::teardown(
                 &clients.bedrock,
                 pid,
                 named,
                 j.stop_job_on_delete || after_failure,
-                j.delete_custom_model_on_delete || after_failure,
+                delete_model && deployment.is_ok(),
             )
             .await
             .map(Some),
             _ => Ok(None),
-        }
+        };
+        (deployment, job)
     };
     let bucket = props.output_data.bucket.as_str();
     let bucket_part = async {
@@ -82,16 +101,16 @@ pub(super) async fn teardown(
         let wanted = props
             .job
             .as_ref()
-            .is_some_and(|j| j.completion_signal_url.is_some());
+            .is_some_and(|j| j.completion_signal_url.is_some() || props.deployment.is_some());
         if wanted {
-            pending_signal::remove(&clients.ssm, pid).await
+            pending_completion::remove(&clients.ssm, pid).await
         } else {
             Ok(Removal::NotFound)
         }
     };
     // Every part at once: stopping the job needs neither the role nor the
     // network, and none of them needs the job.
-    let (job_done, bucket_done, endpoints, role_done, signal_done) = tokio::join!(
+    let ((deployment_done, job_done), bucket_done, endpoints, role_done, signal_done) = tokio::join!(
         job_part,
         bucket_part,
         endpoint::teardown(&clients.ec2, pid),
@@ -99,6 +118,7 @@ pub(super) async fn teardown(
         signal_part
     );
     let outcomes = Outcomes {
+        deployment: deployment_done,
         job: job_done,
         bucket: bucket_done,
         endpoints,
@@ -110,6 +130,7 @@ pub(super) async fn teardown(
 
 /// What each part's teardown came to.
 struct Outcomes {
+    deployment: Result<Option<Removal>, PartError>,
     job: Result<Option<job::JobTeardown>, PartError>,
     bucket: Result<bool, PartError>,
     endpoints: Result<Vec<String>, PartError>,
@@ -128,6 +149,13 @@ impl Outcomes {
     ) -> Result<String, PartError> {
         let mut notes = Vec::new();
         let mut errors = Vec::new();
+        match (self.deployment, &names.deployment) {
+            (Ok(Some(r)), Some(spec)) if r != Removal::NotFound => {
+                notes.push(r.describe(&format!("{} {}", what(spec.kind), spec.name), "deleted"))
+            }
+            (Err(e), _) => errors.push(e),
+            _ => {}
+        }
         let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
         match (self.job, job_names) {
             (Ok(Some(done)), Some((job_name, model_name))) => {

@@ -224,6 +224,8 @@ pub struct SetupNames {
     pub job_name: Option<String>,
     /// The custom model's name, with a Job.
     pub model_name: Option<String>,
+    /// The deployment, named, with a Deployment.
+    pub deployment: Option<super::DeploymentSpec>,
 }
 
 impl super::SetupProperties {
@@ -245,6 +247,7 @@ impl super::SetupProperties {
                     .clone()
                     .unwrap_or_else(|| derived_model_name(physical_id))
             }),
+            deployment: self.deployment.as_ref().map(|d| d.spec(physical_id)),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod backoff;
 mod checks;
 pub mod customization;
+pub mod deployment;
 pub mod error;
 pub mod identity;
 pub mod properties;
@@ -17,6 +18,7 @@ pub use customization::{
     InvocationLogs, MetadataFilters, ModelKind, ReinforcementFineTuning, RftHyperParameters,
     TrainingData,
 };
+pub use deployment::{DeploymentConfig, DeploymentKind, DeploymentSpec};
 pub use error::{PropertyError, ValidationErrors};
 pub use identity::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY, StackIdentity};
 pub use properties::{

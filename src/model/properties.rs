@@ -8,6 +8,7 @@ use serde_json::Value;
 
 pub use super::checks::{is_job_name, is_model_name, role_path_within, service_timeout};
 use super::customization::{ReinforcementFineTuning, TrainingData};
+use super::deployment::{self, DeploymentConfig};
 use super::error::{ValidationErrors, quote};
 use super::identity::StackIdentity;
 use super::reader::{Reader, json_kind};
@@ -53,6 +54,8 @@ pub struct SetupProperties {
     pub job: Option<JobConfig>,
     /// `Tags`: the user's tags for every part.
     pub tags: Vec<Tag>,
+    /// `Deployment`: what makes the trained model callable (with `Job`).
+    pub deployment: Option<DeploymentConfig>,
 }
 
 /// `VpcConfig`: where the job runs, as on the job itself (seed 002).
@@ -196,6 +199,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "RestrictOutputBucketToVpc",
     "Job",
     "Tags",
+    "Deployment",
 ];
 /// The properties `VpcConfig` accepts.
 pub const VPC_KEYS: &[&str] = &["SubnetIds", "SecurityGroupIds"];
@@ -245,6 +249,16 @@ impl SetupProperties {
             .object("Job")
             .map(|o| sections::job(&mut r.nested("Job", o), stack));
         let tags = r.tags("Tags");
+        let deployment = r
+            .object("Deployment")
+            .and_then(|o| deployment::parse(&mut r.nested("Deployment", o)));
+        if job.is_none() && r.map.contains_key("Deployment") {
+            r.err(
+                "Deployment",
+                "is given without a Job",
+                "only with a Job: a deployment serves the model the job trains",
+            );
+        }
         let training = sections::training_source(&mut r, training, job.as_ref());
 
         match (training, output) {
@@ -261,6 +275,7 @@ impl SetupProperties {
                 restrict_output_bucket_to_vpc: restrict,
                 job,
                 tags,
+                deployment,
             }),
             _ => Err(errs),
         }

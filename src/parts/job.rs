@@ -136,7 +136,7 @@ async fn find_model_arn(bedrock: &Client, name: &str) -> Result<Option<String>, 
     Ok(found.map(|out| out.model_arn().to_string()))
 }
 
-async fn tags_of(bedrock: &Client, arn: &str) -> Result<TagSet, PartError> {
+pub(crate) async fn tags_of(bedrock: &Client, arn: &str) -> Result<TagSet, PartError> {
     let out = bedrock
         .list_tags_for_resource()
         .resource_arn(arn)
@@ -148,7 +148,7 @@ async fn tags_of(bedrock: &Client, arn: &str) -> Result<TagSet, PartError> {
     ))
 }
 
-fn bedrock_tags(tags: &TagSet) -> Result<Vec<BedrockTag>, BuildError> {
+pub(crate) fn bedrock_tags(tags: &TagSet) -> Result<Vec<BedrockTag>, BuildError> {
     tags.iter()
         .map(|(k, v)| BedrockTag::builder().key(k).value(v).build())
         .collect()

@@ -3,10 +3,11 @@
 //! running it twice does no harm; a part without our tag is never changed.
 
 pub(crate) mod bucket_policy;
+pub(crate) mod deployment;
 pub(crate) mod endpoint;
 pub(crate) mod job;
 pub(crate) mod network;
-pub(crate) mod pending_signal;
+pub(crate) mod pending_completion;
 pub(crate) mod preflight;
 pub(crate) mod role;
 pub(crate) mod teacher;

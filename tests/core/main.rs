@@ -7,6 +7,7 @@ mod backoff;
 mod checkout;
 mod common;
 mod customizations;
+mod deployment;
 mod fuzz;
 mod identity;
 #[path = "../support/json_paths.rs"]

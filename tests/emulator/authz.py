@@ -535,6 +535,11 @@ class State:
         return None
 
     def bedrock_tags(self, arn):
+        import deployments
+
+        served = deployments.tags_of(arn)
+        if served is not None:
+            return served
         backend = self.bedrock_backend()
         try:
             return {t["key"]: t["value"] for t in backend.list_tags_for_resource(arn)}
@@ -725,6 +730,28 @@ def _bedrock(p, state):
         arn = state.bedrock_arn("custom-model", segments[1])
         ctx = _tag_context(None, state.bedrock_tags(arn))
         return [Request(f"bedrock:{op}", arn, ctx)]
+    if op in ("CreateCustomModelDeployment", "CreateProvisionedModelThroughput"):
+        # On the custom model it serves (list_amazonbedrock), with the
+        # request's tags; tagging on creation is bedrock:TagResource on the
+        # new resource.
+        tags = {t["key"]: t["value"] for t in body.get("tags") or []}
+        ctx = _tag_context(tags) if tags else {}
+        model = body.get("modelArn") if op == "CreateCustomModelDeployment" else body.get("modelId")
+        kind = "custom-model-deployment" if op == "CreateCustomModelDeployment" else "provisioned-model"
+        reqs = [Request(f"bedrock:{op}", state.bedrock_arn("custom-model", model or ""), ctx)]
+        if tags:
+            reqs.append(Request("bedrock:TagResource", f"{base}:{kind}/*", _tag_context(tags)))
+        return reqs
+    if op in ("GetCustomModelDeployment", "DeleteCustomModelDeployment",
+              "GetProvisionedModelThroughput", "DeleteProvisionedModelThroughput"):
+        import deployments
+
+        kind, arn_kind = (("deployment", "custom-model-deployment") if "CustomModelDeployment" in op
+                          else ("throughput", "provisioned-model"))
+        identifier = segments[-1]
+        arn = identifier if identifier.startswith("arn:") else (
+            deployments.arn_of(kind, identifier) or f"{base}:{arn_kind}/{identifier}")
+        return [Request(f"bedrock:{op}", arn, _tag_context(None, state.bedrock_tags(arn)))]
     if op == "GetFoundationModel":
         return [Request("bedrock:GetFoundationModel", model_arn(segments[1]))]
     if op == "GetInferenceProfile":

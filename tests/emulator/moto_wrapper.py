@@ -20,6 +20,9 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
   every other request meanwhile (`warm`).
 - Setting a job's status (`POST /_emulator/bedrock/job-status`): moto
   leaves jobs InProgress forever.
+- Custom model deployments and provisioned throughput (`deployments.py`):
+  moto has neither; a deployment's status is set with `POST
+  /_emulator/bedrock/deployment-status`.
 - The authorization judge on one policy document (`POST /_emulator/evaluate`),
   so tests ask of a service role's policies what they ask of the handler's.
 - A foundation-model catalogue (`foundation_models.json`): moto has none, so
@@ -85,6 +88,7 @@ from werkzeug.serving import make_server
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_model  # noqa: E402
 import authz  # noqa: E402
+import deployments  # noqa: E402
 import latency_model  # noqa: E402
 import second_judge  # noqa: E402
 import service_role  # noqa: E402
@@ -140,7 +144,7 @@ BEDROCK_ROUTES = [
     ("POST", re.compile(r"^/listTagsForResource$"), "ListTagsForResource"),
     ("POST", re.compile(r"^/tagResource$"), "TagResource"),
     ("POST", re.compile(r"^/untagResource$"), "UntagResource"),
-]
+] + [(m_, re.compile(p), op) for m_, p, op in deployments.ROUTES]
 
 
 def classify(environ, body):
@@ -375,6 +379,12 @@ def control(environ, start_response, body):
             result = {"inflight": INFLIGHT[0]}
     elif path == "/_emulator/bedrock/job-status" and method == "POST":
         set_job_status(json.loads(body))
+    elif path == "/_emulator/bedrock/deployment-status" and method == "POST":
+        payload = json.loads(body or b"{}")
+        if "auto_ready_s" in payload:
+            deployments.ready_after(payload["auto_ready_s"])
+        else:
+            deployments.set_status(payload)
     elif path == "/_emulator/violations" and method == "GET":
         with LOCK:
             result = list(VIOLATIONS)
@@ -634,6 +644,18 @@ class Wrapper:
             return foundation_models(environ, operation)
         if service == "bedrock" and operation == "GetInferenceProfile":
             return inference_profile(environ)
+        if service == "bedrock" and operation in deployments.OPERATIONS:
+            return self.deployment(environ, operation)
+        if service == "bedrock" and operation in ("ListTagsForResource", "TagResource", "UntagResource"):
+            served = deployments.serve_tags(operation, environ["wsgi.input"].getvalue())
+            if served is not None:
+                return served
+        if service == "bedrock" and operation == "DeleteCustomModel":
+            model = urllib.parse.unquote(environ.get("PATH_INFO", "")).rsplit("/", 1)[-1]
+            if deployments.model_in_use(model):
+                status, headers, data = error_response(
+                    "bedrock", "conflict", f"The custom model {model} is in use by a deployment.")
+                return "400 Bad Request", headers + [("Content-Length", str(len(data)))], data
         if service == "bedrock":
             status, headers, data = self.collect(environ)
             data = TIMESTAMP.sub(rb'"\1T\2Z"', data)
@@ -641,6 +663,25 @@ class Wrapper:
             headers.append(("Content-Length", str(len(data))))
             return status, headers, data
         return self.collect(environ)
+
+    def deployment(self, environ, operation):
+        """A deployment or throughput call, served by `deployments.py` over
+        the custom models moto holds."""
+        from moto.bedrock.models import bedrock_backends
+
+        m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region = m.group(2) if m else "us-east-1"
+        backend = bedrock_backends[JUDGE["account"]][region]
+
+        def model_exists(identifier):
+            try:
+                backend.get_custom_model((identifier or "").rsplit("/", 1)[-1])
+                return True
+            except Exception:
+                return False
+
+        return deployments.serve(operation, environ.get("PATH_INFO", ""),
+                                 environ["wsgi.input"].getvalue(), region, JUDGE["account"], model_exists)
 
     def collect(self, environ):
         """Runs moto and returns (status, headers, body) whole."""
@@ -716,7 +757,8 @@ def idempotent_endpoint_delete():
 def jobs_keep_what_was_sent():
     """moto's customization job forgets `customizationConfig` and insists on
     `trainingDataConfig.s3Uri`; Bedrock keeps the first and takes invocation
-    logs instead of the second. Both are kept as sent, and answered."""
+    logs instead of the second. Both are kept as sent, and answered. And its
+    `outputModelArn` names the model the job made."""
     from moto.bedrock import models, responses
 
     original_init = models.ModelCustomizationJob.__init__
@@ -732,6 +774,10 @@ def jobs_keep_what_was_sent():
         original_init(self, job_name, custom_model_name, role_arn, base_model_identifier,
                       training_data_config, *args, **kwargs)
         self.training_data_config = sent
+        # moto names the job's output `<model>-<job>` and the model it makes
+        # `<model>`; Bedrock's job reports the model it made.
+        self.output_model_name = custom_model_name
+        self.output_model_arn = self.output_model_arn.rsplit("/", 1)[0] + "/" + custom_model_name
 
     def to_dict(self):
         d = original_to_dict(self)

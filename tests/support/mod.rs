@@ -4,6 +4,7 @@
 // Shared by every test crate, each of which uses a part of it.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod bed;
 pub mod checkout;
 pub mod json_paths;
 pub mod lambda;
@@ -323,6 +324,30 @@ impl Emulator {
             reqwest::Method::POST,
             "/_emulator/bedrock/job-status",
             Some(json!({ "account": ACCOUNT, "region": REGION, "job_name": job_name, "status": status, "failure_message": message })),
+        )
+        .await;
+    }
+
+    /// New deployments become ready by themselves `secs` after creation.
+    pub async fn set_deployments_ready_after(&self, secs: u64) {
+        self.control(
+            reqwest::Method::POST,
+            "/_emulator/bedrock/deployment-status",
+            Some(json!({ "auto_ready_s": secs })),
+        )
+        .await;
+    }
+
+    /// Sets a deployment's (`kind` "deployment") or a provisioned
+    /// throughput's (`kind` "throughput") status, as Bedrock would once it
+    /// is ready or has failed (tests/emulator/deployments.py).
+    pub async fn set_deployment_status(&self, kind: &str, name: &str, status: &str, message: &str) {
+        self.control(
+            reqwest::Method::POST,
+            "/_emulator/bedrock/deployment-status",
+            Some(
+                json!({ "kind": kind, "name": name, "status": status, "failure_message": message }),
+            ),
         )
         .await;
     }

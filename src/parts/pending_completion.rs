@@ -1,55 +1,75 @@
-//! Pending completion signals, between a job's submission and its end: one
-//! SSM SecureString per setup, `/bedrock-customization-setup/<physical id>`,
+//! What the completion path owes a setup between its job's submission and
+//! its end: the signal to send, the deployment to make, or both. One SSM
+//! SecureString per setup, `/bedrock-customization-setup/<physical id>`,
 //! encrypted with the handler stack's own KMS key, which only the handler's
 //! role is granted. The URL is a credential: it is never in tags or logs,
-//! and it is removed once signalled and on Delete.
+//! and the record is removed once everything is done and on Delete.
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde_json::{Value, json};
 
 use super::{PartError, Removal, aws_error, removal, unless_not_found};
-use crate::model::SignalUrl;
+use crate::model::{DeploymentSpec, SignalUrl};
 
-/// Where the pending signals live.
+/// Where the pending records live.
 pub(crate) const PREFIX: &str = "/bedrock-customization-setup/";
 
-/// A signal waiting for its job to end.
+/// What waits for a job to end.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PendingSignal {
-    /// The job whose end is signalled.
+pub(crate) struct PendingCompletion {
+    /// The job whose end is awaited.
     pub(crate) job_name: String,
-    /// The WaitConditionHandle's URL.
-    pub(crate) url: SignalUrl,
+    /// The WaitConditionHandle's URL, signalled once it is all done.
+    pub(crate) url: Option<SignalUrl>,
+    /// The deployment to make once the job has Completed.
+    pub(crate) deployment: Option<DeploymentSpec>,
 }
 
 fn name_of(physical_id: &str) -> String {
     format!("{PREFIX}{physical_id}")
 }
 
-fn encode(pending: &PendingSignal) -> String {
-    json!({ "job": pending.job_name, "url": pending.url.expose() }).to_string()
+fn encode(pending: &PendingCompletion) -> String {
+    let mut v = json!({ "job": pending.job_name });
+    if let Some(url) = &pending.url {
+        v["url"] = json!(url.expose());
+    }
+    if let Some(d) = &pending.deployment {
+        v["deployment"] = d.to_json();
+    }
+    v.to_string()
 }
 
-/// A stored value read back; `None` when it is not one of ours.
-fn decode(value: &str) -> Option<PendingSignal> {
+/// A stored value read back; `None` when it is not one of ours. A record
+/// written before deployments existed has only a job and a URL.
+fn decode(value: &str) -> Option<PendingCompletion> {
     let v: Value = serde_json::from_str(value).ok()?;
-    Some(PendingSignal {
+    let url = match v.get("url") {
+        Some(u) => Some(SignalUrl::parse(u.as_str()?).ok()?),
+        None => None,
+    };
+    let deployment = match v.get("deployment") {
+        Some(d) => Some(DeploymentSpec::from_json(d)?),
+        None => None,
+    };
+    Some(PendingCompletion {
         job_name: v.get("job")?.as_str()?.to_string(),
-        url: SignalUrl::parse(v.get("url")?.as_str()?).ok()?,
+        url,
+        deployment,
     })
 }
 
-/// Registers (or replaces) the setup's pending signal.
+/// Registers (or replaces) the setup's pending record.
 pub(crate) async fn register(
     ssm: &Client,
     key_id: Option<&str>,
     physical_id: &str,
-    pending: &PendingSignal,
+    pending: &PendingCompletion,
 ) -> Result<(), PartError> {
     ssm.put_parameter()
         .name(name_of(physical_id))
-        .description("Completion signal of a Custom::BedrockCustomizationSetup job")
+        .description("Pending completion of a Custom::BedrockCustomizationSetup job")
         .value(encode(pending))
         .r#type(ParameterType::SecureString)
         // Standard tier whatever the account's default: SSM then encrypts
@@ -64,11 +84,11 @@ pub(crate) async fn register(
         .map_err(|e| aws_error("ssm:PutParameter", e))
 }
 
-/// The setup's pending signal, if any.
+/// The setup's pending record, if any.
 pub(crate) async fn find(
     ssm: &Client,
     physical_id: &str,
-) -> Result<Option<PendingSignal>, PartError> {
+) -> Result<Option<PendingCompletion>, PartError> {
     let found = unless_not_found(
         "ssm:GetParameter",
         ssm.get_parameter()
@@ -84,7 +104,7 @@ pub(crate) async fn find(
         .and_then(|v| decode(&v)))
 }
 
-/// Removes the setup's pending signal.
+/// Removes the setup's pending record.
 pub(crate) async fn remove(ssm: &Client, physical_id: &str) -> Result<Removal, PartError> {
     removal(
         "ssm:DeleteParameter",
@@ -94,8 +114,8 @@ pub(crate) async fn remove(ssm: &Client, physical_id: &str) -> Result<Removal, P
     .await
 }
 
-/// Every pending signal, by physical id (for the sweep).
-pub(crate) async fn all(ssm: &Client) -> Result<Vec<(String, PendingSignal)>, PartError> {
+/// Every pending record, by physical id (for the sweep).
+pub(crate) async fn all(ssm: &Client) -> Result<Vec<(String, PendingCompletion)>, PartError> {
     let mut pending = Vec::new();
     let mut next: Option<String> = None;
     loop {

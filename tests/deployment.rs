@@ -1,0 +1,285 @@
+//! `Deployment` (SPEC section 8), end to end: the real bootstrap against the
+//! emulator, whose deployments are served shaped like Bedrock's API
+//! (tests/emulator/deployments.py) and judged like every other call.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::bed::{Bed, job_state_change, scheduled, str_of};
+use support::*;
+
+fn with_deployment(mut props: Value, deployment: Value) -> Value {
+    props["Deployment"] = deployment;
+    props
+}
+
+/// The deployment's ARN and status under `name`, read with the test's own
+/// credentials; `None` when there is none.
+async fn deployment(bed: &Bed, name: &str) -> Option<(String, String)> {
+    let check = bed.emu.check_clients().await;
+    check
+        .bedrock
+        .get_custom_model_deployment()
+        .custom_model_deployment_identifier(name)
+        .send()
+        .await
+        .ok()
+        .map(|d| {
+            (
+                d.custom_model_deployment_arn().to_string(),
+                d.status().as_str().to_string(),
+            )
+        })
+}
+
+async fn creates(bed: &Bed, op: &str) -> usize {
+    bed.emu
+        .operations()
+        .await
+        .iter()
+        .filter(|o| o.as_str() == op)
+        .count()
+}
+
+async fn made_with_job(bed: &mut Bed, props: &Value) -> (String, String, String) {
+    let made = bed.cfn("Create", None, props, None).await;
+    assert_eq!(made["Status"], "SUCCESS", "{made}");
+    let pid = str_of(&made, "PhysicalResourceId").to_string();
+    let job_name = str_of(&made["Data"], "JobName").to_string();
+    let (job_arn, _) = bed.job_arn(&job_name).await;
+    (pid, job_name, job_arn)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_deployment_for_a_completed_job_and_the_signal_waits_until_it_is_active() {
+    let mut bed = Bed::start("deploy-once").await;
+    let props = with_deployment(
+        bed.props_with_signal("wait-d1"),
+        json!({"Type": "OnDemand"}),
+    );
+    let made = bed.cfn("Create", None, &props, None).await;
+    assert_eq!(made["Status"], "SUCCESS", "{made}");
+    let pid = str_of(&made, "PhysicalResourceId").to_string();
+    let name = format!("{pid}-deploy");
+    assert_eq!(made["Data"]["DeploymentName"], json!(name), "{made}");
+    let job_name = str_of(&made["Data"], "JobName").to_string();
+    let (job_arn, _) = bed.job_arn(&job_name).await;
+    assert_eq!(
+        deployment(&bed, &name).await,
+        None,
+        "deployed before the job ended"
+    );
+
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    bed.invoke(job_state_change(&job_name, &job_arn, "Completed"))
+        .await;
+    let (arn, status) = deployment(&bed, &name)
+        .await
+        .expect("deployed on the event");
+    assert_eq!(status, "Creating");
+    // Repeated events and sweeps while it is being created: no second
+    // deployment, and no signal yet.
+    bed.invoke(job_state_change(&job_name, &job_arn, "Completed"))
+        .await;
+    bed.invoke(scheduled()).await;
+    assert_eq!(creates(&bed, "CreateCustomModelDeployment").await, 1);
+    assert!(bed.signals.answers().is_empty(), "signalled before Active");
+
+    bed.emu
+        .set_deployment_status("deployment", &name, "Active", "")
+        .await;
+    bed.invoke(scheduled()).await;
+    let signals = bed.signals.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(signals.len(), 1);
+    let s = signals[0].json();
+    assert_eq!(s["Status"], "SUCCESS", "{s}");
+    assert_eq!(s["Data"], json!(arn), "the ARN to invoke");
+    assert_eq!(s["UniqueId"], json!(job_name));
+    assert_eq!(bed.pending(&pid).await, None, "settled");
+
+    bed.invoke(scheduled()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bed.signals.answers().len(), 1, "signalled twice");
+    assert_eq!(creates(&bed, "CreateCustomModelDeployment").await, 1);
+    assert!(bed.emu.take_violations().await.is_empty());
+    bed.assert_logs_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_event_and_an_event_racing_a_sweep_make_one_deployment() {
+    let mut bed = Bed::start("deploy-race").await;
+    let props = with_deployment(
+        bed.fx.full_properties(),
+        json!({"Type": "Provisioned", "ModelUnits": "1", "Name": "race-throughput"}),
+    );
+    let (pid, job_name, job_arn) = made_with_job(&mut bed, &props).await;
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    // Two Lambda instances at once: the event in one, the sweep in another.
+    let first = InProcess::new(bed.emu.handler_clients().await).await;
+    let second = InProcess::new(bed.emu.handler_clients().await).await;
+    let deadline = std::time::SystemTime::now() + Duration::from_secs(60);
+    let (a, b) = tokio::join!(
+        first
+            .handler
+            .handle(job_state_change(&job_name, &job_arn, "Completed"), deadline),
+        second.handler.handle(scheduled(), deadline)
+    );
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    let check = bed.emu.check_clients().await;
+    let found = check
+        .bedrock
+        .get_provisioned_model_throughput()
+        .provisioned_model_id("race-throughput")
+        .send()
+        .await
+        .expect("one throughput");
+    assert_eq!(found.model_units(), 1);
+    assert!(
+        creates(&bed, "CreateProvisionedModelThroughput").await >= 1,
+        "asked for"
+    );
+    bed.emu
+        .set_deployment_status("throughput", "race-throughput", "InService", "")
+        .await;
+    bed.invoke(scheduled()).await;
+    assert_eq!(bed.pending(&pid).await, None, "settled once InService");
+    assert!(bed.emu.take_violations().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_or_stopped_job_deploys_nothing_and_a_failed_deployment_is_signalled() {
+    let mut bed = Bed::start("deploy-failed").await;
+    let props = with_deployment(
+        bed.props_with_signal("wait-d3"),
+        json!({"Type": "OnDemand"}),
+    );
+    let (_, job_name, _) = made_with_job(&mut bed, &props).await;
+    bed.emu
+        .set_job_status_with_message(&job_name, "Failed", "bad records")
+        .await;
+    bed.invoke(scheduled()).await;
+    let signals = bed.signals.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(signals[0].json()["Status"], "FAILURE");
+    assert_eq!(creates(&bed, "CreateCustomModelDeployment").await, 0);
+
+    // A second setup whose job completes but whose deployment fails.
+    let mut other = Bed::start("deploy-fails").await;
+    let props = with_deployment(
+        other.props_with_signal("wait-d4"),
+        json!({"Type": "OnDemand", "Name": "doomed"}),
+    );
+    let (_, job_name, _) = made_with_job(&mut other, &props).await;
+    other.emu.set_job_status(&job_name, "Completed").await;
+    other.invoke(scheduled()).await;
+    other
+        .emu
+        .set_deployment_status(
+            "deployment",
+            "doomed",
+            "Failed",
+            "quota of model units reached",
+        )
+        .await;
+    other.invoke(scheduled()).await;
+    let signals = other.signals.wait_for(1, Duration::from_secs(5)).await;
+    let s = signals[0].json();
+    assert_eq!(s["Status"], "FAILURE", "{s}");
+    assert!(
+        str_of(&s, "Reason").contains("quota of model units reached"),
+        "{s}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_place_add_change_and_remove_act_at_once_when_the_model_exists() {
+    let mut bed = Bed::start("deploy-in-place").await;
+    let plain = bed.fx.full_properties();
+    let (pid, job_name, _) = made_with_job(&mut bed, &plain).await;
+    bed.emu.set_job_status(&job_name, "Completed").await;
+
+    let added = with_deployment(plain.clone(), json!({"Type": "OnDemand", "Name": "first"}));
+    let up = bed.cfn("Update", Some(&pid), &added, Some(&plain)).await;
+    assert_eq!(up["Status"], "SUCCESS", "{up}");
+    assert_eq!(str_of(&up, "PhysicalResourceId"), pid, "in place");
+    assert!(deployment(&bed, "first").await.is_some(), "made at once");
+    bed.emu
+        .set_deployment_status("deployment", "first", "Active", "")
+        .await;
+
+    let changed = with_deployment(plain.clone(), json!({"Type": "OnDemand", "Name": "second"}));
+    let up = bed.cfn("Update", Some(&pid), &changed, Some(&added)).await;
+    assert_eq!(up["Status"], "SUCCESS", "{up}");
+    assert_eq!(deployment(&bed, "first").await, None, "the old one removed");
+    assert!(
+        deployment(&bed, "second").await.is_some(),
+        "the new one made"
+    );
+    bed.emu
+        .set_deployment_status("deployment", "second", "Active", "")
+        .await;
+
+    let up = bed.cfn("Update", Some(&pid), &plain, Some(&changed)).await;
+    assert_eq!(up["Status"], "SUCCESS", "{up}");
+    assert_eq!(deployment(&bed, "second").await, None, "removed");
+    assert!(bed.emu.take_violations().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_removes_an_active_or_creating_deployment_first_and_never_a_foreign_one() {
+    let mut bed = Bed::start("deploy-delete").await;
+    let mut props = with_deployment(bed.fx.full_properties(), json!({"Type": "OnDemand"}));
+    props["Job"]["DeleteCustomModelOnDelete"] = json!("true");
+    let (pid, job_name, _) = made_with_job(&mut bed, &props).await;
+    let name = format!("{pid}-deploy");
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    bed.invoke(scheduled()).await;
+    // Still Creating at Delete: Bedrock refuses to delete it until it is
+    // Active (here after 2 s), and the model only once it is gone.
+    bed.emu.set_deployments_ready_after(2).await;
+    let deleted = bed.cfn("Delete", Some(&pid), &props, None).await;
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert!(
+        str_of(&deleted, "Reason").contains(&format!("custom model deployment {name} deleted")),
+        "{deleted}"
+    );
+    assert_eq!(deployment(&bed, &name).await, None);
+    assert!(
+        str_of(&deleted, "Reason").contains(&format!("custom model {pid}-model deleted")),
+        "the model went too: {deleted}"
+    );
+    assert!(bed.emu.take_violations().await.is_empty());
+
+    // A deployment under our name that is someone else's stays.
+    let mut other = Bed::start("deploy-foreign").await;
+    let props = with_deployment(
+        other.fx.full_properties(),
+        json!({"Type": "OnDemand", "Name": "taken"}),
+    );
+    let (pid, _, _) = made_with_job(&mut other, &props).await;
+    let check = other.emu.check_clients().await;
+    let model = check
+        .bedrock
+        .get_custom_model()
+        .model_identifier(format!("{pid}-model"))
+        .send()
+        .await
+        .expect("model");
+    check
+        .bedrock
+        .create_custom_model_deployment()
+        .model_deployment_name("taken")
+        .model_arn(model.model_arn())
+        .send()
+        .await
+        .expect("foreign deployment");
+    let deleted = other.cfn("Delete", Some(&pid), &props, None).await;
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert!(
+        str_of(&deleted, "Reason").contains("taken is not ours and was left alone"),
+        "{deleted}"
+    );
+    assert!(deployment(&other, "taken").await.is_some(), "left alone");
+    assert!(other.emu.take_violations().await.is_empty());
+}

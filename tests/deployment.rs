@@ -283,3 +283,79 @@ async fn delete_removes_an_active_or_creating_deployment_first_and_never_a_forei
     assert!(deployment(&other, "taken").await.is_some(), "left alone");
     assert!(other.emu.take_violations().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_the_event_path_end_in_one_deployment_and_one_signal() {
+    let mut bed = Bed::start("deploy-faults").await;
+    let props = with_deployment(bed.props_with_signal("wait-f"), json!({"Type": "OnDemand"}));
+    let (pid, job_name, _) = made_with_job(&mut bed, &props).await;
+    let name = format!("{pid}-deploy");
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    // Each scenario outlasts the SDK's own retries, so the sweep it hits
+    // fails; the next sweep carries on from where it stopped.
+    let before_active = [
+        ("ssm", "GetParametersByPath", "throttle"),
+        ("ssm", "GetParametersByPath", "error500"),
+        ("bedrock", "GetModelCustomizationJob", "throttle"),
+        ("bedrock", "GetModelCustomizationJob", "error500"),
+        ("bedrock", "CreateCustomModelDeployment", "throttle"),
+        ("bedrock", "CreateCustomModelDeployment", "error500"),
+        // The deployment is made, its answer lost: the SDK's retry carries
+        // the same token and gets the same ARN.
+        ("bedrock", "CreateCustomModelDeployment", "drop_after"),
+        ("bedrock", "GetCustomModelDeployment", "throttle"),
+        ("bedrock", "GetCustomModelDeployment", "delay"),
+    ];
+    for (service, operation, kind) in before_active {
+        fire(&mut bed, service, operation, kind).await;
+        assert!(
+            bed.signals.answers().is_empty(),
+            "signalled before Active ({operation} {kind})"
+        );
+    }
+    bed.emu
+        .set_deployment_status("deployment", &name, "Active", "")
+        .await;
+    // Signalled, but the record cannot be removed: kept, and the next sweep
+    // (slow to list the records) signals the same again and removes it.
+    fire(&mut bed, "ssm", "DeleteParameter", "error500").await;
+    assert!(
+        bed.pending(&pid).await.is_some(),
+        "kept while it could not be removed"
+    );
+    fire(&mut bed, "ssm", "GetParametersByPath", "delay").await;
+    assert_eq!(
+        bed.pending(&pid).await,
+        None,
+        "settled once the faults cleared"
+    );
+    bed.invoke(scheduled()).await;
+
+    let (arn, _) = deployment(&bed, &name).await.expect("the deployment");
+    let signals: Vec<Value> = bed.signals.answers().iter().map(|s| s.json()).collect();
+    assert!(!signals.is_empty(), "signalled");
+    assert!(
+        signals.iter().all(|s| *s == signals[0]),
+        "a signal repeated with different content: {signals:?}"
+    );
+    assert_eq!(signals[0]["Status"], "SUCCESS");
+    assert_eq!(signals[0]["Data"], json!(arn));
+    assert!(bed.emu.take_violations().await.is_empty());
+}
+
+/// Injects one fault, runs a sweep, proves the fault fired, clears it.
+async fn fire(bed: &mut Bed, service: &str, operation: &str, kind: &str) {
+    bed.emu.clear_requests().await;
+    bed.emu
+        .add_faults(json!([{ "service": service, "operation": operation, "kind": kind, "delay_ms": 1500, "times": 4 }]))
+        .await;
+    bed.invoke(scheduled()).await;
+    bed.emu.clear_faults().await;
+    let fired = bed
+        .emu
+        .requests()
+        .await
+        .iter()
+        .any(|r| r["operation"] == json!(operation) && r["fault"] == json!(kind));
+    assert!(fired, "{operation} {kind} never fired");
+}

@@ -1,5 +1,7 @@
-"""Runs the handler end to end on this machine: Create -> Update (in place) ->
-the job completes (its signal) -> Update (replacement) -> Delete (old) ->
+"""Runs the handler end to end on this machine: Create -> Update (in place, adding
+a Deployment) -> the job completes (the deployment is made; once Active, the
+signal carries its ARN) -> Update (replacement) -> Delete (old, its deployment
+first) ->
 Delete (new), then a reinforcement fine-tuning Create and its Delete, on the
 sample events in events/, against the local AWS emulator.
 
@@ -21,21 +23,31 @@ from localstack import (DEPLOYMENT, clients, control, function_env, inventory, p
                         start_emulator, violations)
 
 
-def training_ends(c, local, ids, port, job_name):
+def training_ends(c, local, ids, port, job_name, deployment_name):
     """The job completes: Bedrock's state-change event (events/job-state-change.json)
-    reaches the function, which signals the stack's WaitConditionHandle."""
+    reaches the function, which asks for the model's deployment; once Bedrock
+    reports it Active, the scheduled sweep (events/sweep.json) signals the
+    stack's WaitConditionHandle with the deployment's ARN."""
     emulator_job_status(c, job_name, "Completed")
     event = sample_event("job-state-change.json", ids, port)
     event["detail"]["jobName"] = job_name
     local.events.put((event["id"], event, int((time.time() + 300) * 1000)))
     local.reported.get(timeout=30)
+    made = c["bedrock"].get_custom_model_deployment(customModelDeploymentIdentifier=deployment_name)
+    print(f"== the job completed; Bedrock's event -> deployment {deployment_name} requested "
+          f"({made['status']}); no signal while it is being created")
+    control(c["bedrock"].meta.endpoint_url, "POST", "/_emulator/bedrock/deployment-status",
+            {"name": deployment_name, "status": "Active"})
+    sweep = sample_event("sweep.json", ids, port)
+    local.events.put((sweep["id"], sweep, int((time.time() + 300) * 1000)))
+    local.reported.get(timeout=30)
     try:
         signal = local.signals.get(timeout=10)
     except Exception:
-        print("== the job completed, but no completion signal arrived\n")
+        print("== the deployment is Active, but no completion signal arrived\n")
         return None
-    print(f"== the job completed; Bedrock's event -> completion signal sent to the WaitConditionHandle "
-          f"(Content-Type: {signal['content_type']!r}):")
+    print(f"== Bedrock reports the deployment Active; the sweep -> completion signal sent to the "
+          f"WaitConditionHandle, its Data the ARN to invoke (Content-Type: {signal['content_type']!r}):")
     print("   " + json.dumps(signal["body"], indent=2).replace("\n", "\n   ") + "\n")
     return signal
 
@@ -69,8 +81,10 @@ def main():
               f"{ids['subnet-0123456789abcdef0']}, {ids['subnet-0123456789abcdef1']} and buckets\n")
         function = subprocess.Popen([args.bootstrap], env=function_env(port, endpoint))
 
-        def send(name, physical_id=None, properties=None):
+        def send(name, physical_id=None, properties=None, deployment=None):
             event = sample_event(name, ids, port, physical_id, properties)
+            if deployment is not None:
+                event["ResourceProperties"]["Deployment"] = deployment
             local.events.put((event["RequestId"], event, int((time.time() + 300) * 1000)))
             answer = local.answers.get(timeout=300)
             path, _ = local.reported.get(timeout=30)
@@ -85,10 +99,13 @@ def main():
 
         _, created = send("create.json")
         pid = created["PhysicalResourceId"]
-        send("update-in-place.json", physical_id=pid)
-        signal = training_ends(c, local, ids, port, created["Data"]["JobName"])
+        # In place: a Deployment (SPEC section 8) that the completion path
+        # makes once the job has Completed.
+        in_place_event, in_place = send("update-in-place.json", physical_id=pid, deployment={"Type": "OnDemand"})
+        signal = training_ends(c, local, ids, port, created["Data"]["JobName"], in_place["Data"]["DeploymentName"])
         replaced_event, replaced = send("update-replacement.json", physical_id=pid)
-        send("delete.json", physical_id=pid)
+        # The old setup's Delete carries its last properties: its deployment goes first.
+        _, old_gone = send("delete.json", physical_id=pid, properties=in_place_event["ResourceProperties"])
         _, last = send("delete.json", physical_id=replaced["PhysicalResourceId"],
                        properties=replaced_event["ResourceProperties"])
         # Reinforcement fine-tuning (SPEC section 8): a grader function and
@@ -97,7 +114,9 @@ def main():
         _, rft = send("create-rft.json")
         print("   the role's grader policy: " + json.dumps(grader_policy(c, rft["Data"]["RoleName"])) + "\n")
         _, rft_gone = send("delete-rft.json", physical_id=rft["PhysicalResourceId"])
+        deployment_gone = "custom model deployment" in old_gone.get("Reason", "")
         ok = created["Status"] == replaced["Status"] == last["Status"] == "SUCCESS" and signal is not None \
+            and deployment_gone \
             and rft["Status"] == rft_gone["Status"] == "SUCCESS"
         print("all steps answered SUCCESS" if ok else "a step did not succeed")
         refused = violations(endpoint)

@@ -359,3 +359,32 @@ async fn fire(bed: &mut Bed, service: &str, operation: &str, kind: &str) {
         .any(|r| r["operation"] == json!(operation) && r["fault"] == json!(kind));
     assert!(fired, "{operation} {kind} never fired");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_put_that_keeps_failing_is_sent_by_a_later_sweep_once() {
+    let mut bed = Bed::start("deploy-signal-put").await;
+    // More 503s than one invocation's attempts: the first sweep gives up.
+    bed.signals = support::lambda::ResponseReceiver::start(10).await;
+    let props = with_deployment(bed.props_with_signal("wait-p"), json!({"Type": "OnDemand"}));
+    let (pid, job_name, _) = made_with_job(&mut bed, &props).await;
+    let name = format!("{pid}-deploy");
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    bed.invoke(scheduled()).await;
+    bed.emu
+        .set_deployment_status("deployment", &name, "Active", "")
+        .await;
+    bed.invoke(scheduled()).await;
+    assert!(bed.signals.answers().is_empty(), "every attempt failed");
+    assert!(bed.signals.attempts() >= 2, "retried within the invocation");
+    assert!(bed.pending(&pid).await.is_some(), "left pending");
+    bed.invoke(scheduled()).await;
+    let signals = bed.signals.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(signals.len(), 1);
+    assert!(bed.signals.attempts() > 10, "the 503s were answered");
+    let (arn, _) = deployment(&bed, &name).await.expect("the deployment");
+    assert_eq!(signals[0].json()["Data"], json!(arn));
+    assert_eq!(bed.pending(&pid).await, None);
+    bed.invoke(scheduled()).await;
+    assert_eq!(bed.signals.answers().len(), 1, "signalled twice");
+    assert_eq!(creates(&bed, "CreateCustomModelDeployment").await, 1);
+}

@@ -145,6 +145,12 @@ async fn a_lost_event_and_an_event_racing_a_sweep_make_one_deployment() {
         .await;
     bed.invoke(scheduled()).await;
     assert_eq!(bed.pending(&pid).await, None, "settled once InService");
+    let deleted = bed.cfn("Delete", Some(&pid), &props, None).await;
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert!(
+        str_of(&deleted, "Reason").contains("provisioned throughput race-throughput deleted"),
+        "{deleted}"
+    );
     assert!(bed.emu.take_violations().await.is_empty());
 }
 
@@ -238,6 +244,11 @@ async fn delete_removes_an_active_or_creating_deployment_first_and_never_a_forei
     // Still Creating at Delete: Bedrock refuses to delete it until it is
     // Active (here after 2 s), and the model only once it is gone.
     bed.emu.set_deployments_ready_after(2).await;
+    // And the delete's answer is lost after it took effect: the SDK's retry
+    // finds nothing tagged ours and IAM refuses it, as real IAM would.
+    bed.emu
+        .add_faults(json!([{ "service": "bedrock", "operation": "DeleteCustomModelDeployment", "kind": "drop_after", "times": 1 }]))
+        .await;
     let deleted = bed.cfn("Delete", Some(&pid), &props, None).await;
     assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
     assert!(
@@ -249,7 +260,18 @@ async fn delete_removes_an_active_or_creating_deployment_first_and_never_a_forei
         str_of(&deleted, "Reason").contains(&format!("custom model {pid}-model deleted")),
         "the model went too: {deleted}"
     );
-    assert!(bed.emu.take_violations().await.is_empty());
+    let fired = bed.emu.requests().await.iter().any(|r| {
+        r["operation"] == json!("DeleteCustomModelDeployment") && r["fault"] == json!("drop_after")
+    });
+    assert!(fired, "the lost answer was never injected");
+    let refused = bed.emu.take_violations().await;
+    assert!(!refused.is_empty(), "the retried delete reached IAM");
+    for v in refused {
+        assert!(
+            v["kind"] == "denied" && v["operation"] == "DeleteCustomModelDeployment",
+            "only the retried delete is refused: {v}"
+        );
+    }
 
     // A deployment under our name that is someone else's stays.
     let mut other = Bed::start("deploy-foreign").await;

@@ -60,7 +60,7 @@ pub fn signal_body(end: &JobEnd, job_name: &str) -> String {
             shortened(message),
         ),
     };
-    json!({ "Status": status, "Reason": reason, "UniqueId": job_name, "Data": data }).to_string()
+    wait_condition_body(status, &reason, job_name, &data)
 }
 
 /// The signal of a job that Completed and whose model was to be deployed:
@@ -83,5 +83,10 @@ pub fn deployment_signal_body(job_name: &str, deployment: Result<&str, &str>) ->
             shortened(message),
         ),
     };
-    json!({ "Status": status, "Reason": reason, "UniqueId": job_name, "Data": data }).to_string()
+    wait_condition_body(status, &reason, job_name, &data)
+}
+
+/// CloudFormation's wait-condition signal format.
+fn wait_condition_body(status: &str, reason: &str, unique_id: &str, data: &str) -> String {
+    json!({ "Status": status, "Reason": reason, "UniqueId": unique_id, "Data": data }).to_string()
 }

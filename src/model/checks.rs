@@ -217,6 +217,18 @@ pub fn role_path_within(path: &str, managed: &str) -> bool {
     path.starts_with(managed)
 }
 
+/// `property`, a `what` name (a custom model's, a deployment's), must follow
+/// Bedrock's model name pattern.
+pub(crate) fn check_model_name(r: &mut Reader, property: &str, name: &str, what: &str) {
+    if !is_model_name(name) {
+        r.err(
+            property,
+            format!("{} does not match the {what} name pattern", quote(name)),
+            "at most 63 characters: letters or digits, each optionally followed by one '_' or '-'",
+        );
+    }
+}
+
 /// 1-63 characters of `([0-9a-zA-Z][_-]?){1,63}`: the API limits the
 /// length as well, and within 63 characters the 63 groups always fit.
 pub fn is_model_name(name: &str) -> bool {

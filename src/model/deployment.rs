@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::checks::is_model_name;
+use super::checks::check_model_name;
 use super::error::quote;
 use super::identity::hex_digest;
 use super::reader::Reader;
@@ -242,14 +242,8 @@ pub(crate) fn parse(r: &mut Reader) -> Option<DeploymentConfig> {
     let units_given = r.map.contains_key("ModelUnits");
     let units = r.positive_integer("ModelUnits");
     let name = r.string("Name", false);
-    if let Some(n) = &name
-        && !is_model_name(n)
-    {
-        r.err(
-            "Name",
-            format!("{} does not match the deployment name pattern", quote(n)),
-            "at most 63 characters: letters or digits, each optionally followed by one '_' or '-'",
-        );
+    if let Some(n) = &name {
+        check_model_name(r, "Name", n, "deployment");
     }
     let Some(type_name) = r.string("Type", false) else {
         if !r.map.contains_key("Type") {

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::checks::{
-    check_base_model, check_boundary_arn, check_kms_key_arn, check_role_name, check_role_path,
-    distillation, is_job_name, is_model_name, service_timeout_value,
+    check_base_model, check_boundary_arn, check_kms_key_arn, check_model_name, check_role_name,
+    check_role_path, distillation, is_job_name, service_timeout_value,
 };
 use super::customization::{
     ReinforcementFineTuning, TrainingData, check_grader_arn, invocation_logs, rft_hyper_parameters,
@@ -215,14 +215,8 @@ pub(crate) fn job(r: &mut Reader, stack: &StackIdentity) -> JobConfig {
         check_base_model(r, &base);
     }
     let custom_model_name = r.string("CustomModelName", false);
-    if let Some(n) = &custom_model_name
-        && !is_model_name(n)
-    {
-        r.err(
-            "CustomModelName",
-            format!("{} does not match the custom model name pattern", quote(n)),
-            "at most 63 characters: letters or digits, each optionally followed by one '_' or '-'",
-        );
+    if let Some(n) = &custom_model_name {
+        check_model_name(r, "CustomModelName", n, "custom model");
     }
     let job_name = r.string("JobName", false);
     if let Some(n) = &job_name

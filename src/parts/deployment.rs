@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use aws_sdk_bedrock::Client;
+use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::job::{bedrock_tags, tags_of};
-use super::{PartError, Removal, aws_error, unless_not_found};
+use super::{PartError, Removal, aws_error, tag_scoped_removal, unless_not_found};
 use crate::model::TagSet;
 use crate::model::backoff::{self, Backoff};
 use crate::model::deployment::{
@@ -124,31 +125,62 @@ pub(crate) async fn create(
 /// Asks Bedrock to delete ours; `false` when Bedrock refused because it is
 /// busy (still being created): the caller waits and asks again.
 async fn request_delete(bedrock: &Client, spec: &DeploymentSpec) -> Result<bool, PartError> {
-    let gone_or_busy = match spec.kind {
-        DeploymentKind::OnDemand => bedrock
-            .delete_custom_model_deployment()
-            .custom_model_deployment_identifier(&spec.name)
-            .send()
+    let still_there = async { Ok(find(bedrock, spec).await?.is_some()) };
+    match spec.kind {
+        DeploymentKind::OnDemand => {
+            delete_ours(
+                "bedrock:DeleteCustomModelDeployment",
+                bedrock
+                    .delete_custom_model_deployment()
+                    .custom_model_deployment_identifier(&spec.name)
+                    .send(),
+                |e| e.is_resource_not_found_exception(),
+                |e| e.is_conflict_exception(),
+                still_there,
+            )
             .await
-            .map(|_| None)
-            .or_else(|e| match e.as_service_error() {
-                Some(s) if s.is_resource_not_found_exception() => Ok(None),
-                Some(s) if s.is_conflict_exception() => Ok(Some(())),
-                _ => Err(aws_error("bedrock:DeleteCustomModelDeployment", e)),
-            })?,
-        DeploymentKind::Provisioned { .. } => bedrock
-            .delete_provisioned_model_throughput()
-            .provisioned_model_id(&spec.name)
-            .send()
+        }
+        DeploymentKind::Provisioned { .. } => {
+            delete_ours(
+                "bedrock:DeleteProvisionedModelThroughput",
+                bedrock
+                    .delete_provisioned_model_throughput()
+                    .provisioned_model_id(&spec.name)
+                    .send(),
+                |e| e.is_resource_not_found_exception(),
+                |e| e.is_conflict_exception(),
+                still_there,
+            )
             .await
-            .map(|_| None)
-            .or_else(|e| match e.as_service_error() {
-                Some(s) if s.is_resource_not_found_exception() => Ok(None),
-                Some(s) if s.is_conflict_exception() => Ok(Some(())),
-                _ => Err(aws_error("bedrock:DeleteProvisionedModelThroughput", e)),
-            })?,
+        }
+    }
+}
+
+/// A tag-scoped delete (`tag_scoped_removal`: a retry after a lost answer
+/// is refused, and the resource's absence is the success), whose "busy"
+/// answer is `false` rather than an error.
+async fn delete_ours<T, E>(
+    operation: &'static str,
+    sent: impl Future<Output = Result<T, SdkError<E>>>,
+    not_found: impl FnOnce(&E) -> bool,
+    busy: impl FnOnce(&E) -> bool,
+    still_there: impl Future<Output = Result<bool, PartError>>,
+) -> Result<bool, PartError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut refused_busy = false;
+    let sent = async {
+        match sent.await {
+            Err(e) if e.as_service_error().is_some_and(busy) => {
+                refused_busy = true;
+                Ok(None)
+            }
+            answered => answered.map(Some),
+        }
     };
-    Ok(gone_or_busy.is_none())
+    tag_scoped_removal(operation, sent, not_found, still_there).await?;
+    Ok(!refused_busy)
 }
 
 /// Removes our deployment under the spec's name, never someone else's. One

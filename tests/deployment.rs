@@ -232,6 +232,90 @@ async fn in_place_add_change_and_remove_act_at_once_when_the_model_exists() {
     assert!(bed.emu.take_violations().await.is_empty());
 }
 
+/// A deployment of `model_name`'s model under `name`, made by someone else
+/// (the test's own credentials, no owner tag).
+async fn foreign_deployment(bed: &Bed, model_name: &str, name: &str) {
+    let check = bed.emu.check_clients().await;
+    let model = check
+        .bedrock
+        .get_custom_model()
+        .model_identifier(model_name)
+        .send()
+        .await
+        .expect("model");
+    check
+        .bedrock
+        .create_custom_model_deployment()
+        .model_deployment_name(name)
+        .model_arn(model.model_arn())
+        .send()
+        .await
+        .expect("foreign deployment");
+}
+
+async fn role_tags(bed: &Bed, role: &str) -> String {
+    let check = bed.emu.check_clients().await;
+    let tags = check
+        .iam
+        .list_role_tags()
+        .role_name(role)
+        .send()
+        .await
+        .expect("role tags");
+    format!("{:?}", tags.tags())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_name_someone_else_holds_fails_before_anything_changes() {
+    let mut bed = Bed::start("deploy-name-taken").await;
+    let plain = bed.fx.full_properties();
+    let made = bed.cfn("Create", None, &plain, None).await;
+    assert_eq!(made["Status"], "SUCCESS", "{made}");
+    let pid = str_of(&made, "PhysicalResourceId").to_string();
+    let role = str_of(&made["Data"], "RoleName").to_string();
+    let job_name = str_of(&made["Data"], "JobName").to_string();
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    foreign_deployment(&bed, &format!("{pid}-model"), "taken").await;
+    let tags_before = role_tags(&bed, &role).await;
+
+    // In place, beside a change that would otherwise be applied.
+    let mut wanted = with_deployment(plain.clone(), json!({"Type": "OnDemand", "Name": "taken"}));
+    wanted["Tags"] = json!([{"Key": "team", "Value": "changed"}]);
+    let up = bed.cfn("Update", Some(&pid), &wanted, Some(&plain)).await;
+    assert_eq!(up["Status"], "FAILED", "{up}");
+    let reason = str_of(&up, "Reason");
+    assert!(
+        reason.contains("taken") && reason.contains("choose another Deployment.Name"),
+        "{up}"
+    );
+    assert!(reason.contains("nothing was changed"), "{up}");
+    assert_eq!(
+        role_tags(&bed, &role).await,
+        tags_before,
+        "the tag change not applied"
+    );
+    assert_eq!(bed.pending(&pid).await, None, "no record registered");
+
+    // On Create: refused with the pre-flight, before the role exists.
+    let create = bed.cfn("Create", None, &wanted, None).await;
+    assert_eq!(create["Status"], "FAILED", "{create}");
+    assert!(
+        str_of(&create, "Reason").contains("choose another Deployment.Name"),
+        "{create}"
+    );
+    assert_eq!(
+        creates(&bed, "CreateRole").await,
+        1,
+        "only the first setup's role"
+    );
+    assert_eq!(
+        creates(&bed, "CreateCustomModelDeployment").await,
+        1,
+        "only the foreign one"
+    );
+    assert!(bed.emu.take_violations().await.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_removes_an_active_or_creating_deployment_first_and_never_a_foreign_one() {
     let mut bed = Bed::start("deploy-delete").await;
@@ -280,22 +364,7 @@ async fn delete_removes_an_active_or_creating_deployment_first_and_never_a_forei
         json!({"Type": "OnDemand", "Name": "taken"}),
     );
     let (pid, _, _) = made_with_job(&mut other, &props).await;
-    let check = other.emu.check_clients().await;
-    let model = check
-        .bedrock
-        .get_custom_model()
-        .model_identifier(format!("{pid}-model"))
-        .send()
-        .await
-        .expect("model");
-    check
-        .bedrock
-        .create_custom_model_deployment()
-        .model_deployment_name("taken")
-        .model_arn(model.model_arn())
-        .send()
-        .await
-        .expect("foreign deployment");
+    foreign_deployment(&other, &format!("{pid}-model"), "taken").await;
     let deleted = other.cfn("Delete", Some(&pid), &props, None).await;
     assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
     assert!(

@@ -14,7 +14,7 @@ use tracing::info;
 use super::desired::{desired_endpoint, desired_job, desired_role};
 use super::{Context, KnownRole, answer_data, remove_orphan};
 use crate::cfn::JobEnd;
-use crate::model::deployment::{DeploymentChange, change_for, what};
+use crate::model::deployment::{DeploymentChange, FoundDeployment, change_for};
 use crate::model::identity::{SetupNames, bucket_statement_sid};
 use crate::model::{SetupProperties, TagSet};
 use crate::parts::bucket_policy::ReadPolicy;
@@ -92,6 +92,8 @@ struct Observed {
     gateways: S3Gateways,
     bucket_policy: Option<ReadPolicy>,
     job: Option<JobObservation>,
+    /// What holds the deployment's name now.
+    deployment: Option<FoundDeployment>,
     teacher: TeacherLookup,
 }
 
@@ -242,9 +244,15 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
             None => Ok(()),
         }
     };
+    let deployment = async {
+        match &setup.names.deployment {
+            Some(spec) => deployment::find(&clients.bedrock, spec).await,
+            None => Ok(None),
+        }
+    };
     let teacher = teacher::look_up(&clients.bedrock, setup.ctx.stack, props);
-    let (role, vpc, gateways, bucket_policy, job, (), teacher) =
-        tokio::try_join!(role, vpc, gateways, bucket, job, mark, teacher)?;
+    let (role, vpc, gateways, bucket_policy, job, deployment, (), teacher) =
+        tokio::try_join!(role, vpc, gateways, bucket, job, deployment, mark, teacher)?;
     Ok(Observed {
         warnings: Vec::new(),
         role,
@@ -252,6 +260,7 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
         gateways,
         bucket_policy,
         job,
+        deployment,
         teacher,
     })
 }
@@ -266,6 +275,11 @@ fn check(setup: &Setup<'_>, observed: Observed) -> Result<ToMake, PartError> {
     };
     let want_role = desired_role(stack, pid, props, &setup.names.role_name, teacher);
     role::check_owner(observed.role.as_ref(), &want_role)?;
+    // Found now, a deployment name someone else holds fails before anything
+    // changes rather than when the deployment is asked for.
+    if let Some(spec) = &setup.names.deployment {
+        deployment::check_owner(observed.deployment.as_ref(), spec, pid)?;
+    }
     // The setup this one replaces, or a failed replacement of this one left
     // behind: an endpoint of theirs on our route tables is ours to take.
     let orphan = observed
@@ -448,6 +462,7 @@ async fn deployment_change(setup: &Setup<'_>) -> Result<(), PartError> {
         }) if owner == pid => model_arn,
         _ => return Ok(()),
     };
+    // Looked up again: the completion path may have made it since `observe`.
     match deployment::find(bedrock, want).await? {
         None => {
             let tags = TagSet::owned(&setup.props().tags, pid);
@@ -456,12 +471,7 @@ async fn deployment_change(setup: &Setup<'_>) -> Result<(), PartError> {
                 .await
                 .map(|_| ())
         }
-        Some(f) if f.owner.as_deref() != Some(pid) => Err(PartError::not_ours(
-            format!("{} '{}'", what(want.kind), want.name),
-            f.owner.as_deref(),
-            "choose another Deployment.Name",
-        )),
-        Some(_) => Ok(()),
+        found => deployment::check_owner(found.as_ref(), want, pid),
     }
 }
 

@@ -70,6 +70,23 @@ pub(crate) async fn find(
     Ok(Some(FoundDeployment { arn, status, owner }))
 }
 
+/// A deployment under the spec's name that another setup (or someone else)
+/// owns is never adopted: the setup must choose another name.
+pub(crate) fn check_owner(
+    found: Option<&FoundDeployment>,
+    spec: &DeploymentSpec,
+    physical_id: &str,
+) -> Result<(), PartError> {
+    match found {
+        Some(f) if f.owner.as_deref() != Some(physical_id) => Err(PartError::not_ours(
+            format!("{} '{}'", what(spec.kind), spec.name),
+            f.owner.as_deref(),
+            "choose another Deployment.Name",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Creates the deployment of `model_arn`, tagged with `tags` (our owner tag
 /// among them) in the same request, so that it is never ours untagged. The
 /// token makes a repeat (another Lambda instance, a retried sweep) answer

@@ -479,3 +479,29 @@ async fn a_signal_put_that_keeps_failing_is_sent_by_a_later_sweep_once() {
     assert_eq!(bed.signals.answers().len(), 1, "signalled twice");
     assert_eq!(creates(&bed, "CreateCustomModelDeployment").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_put_that_hangs_is_tried_again_and_sent_once() {
+    let mut bed = Bed::start("deploy-signal-hang").await;
+    // The first PUT is held open past the HTTP client's 10 s timeout.
+    bed.signals =
+        support::lambda::ResponseReceiver::start_stalling(1, Duration::from_secs(30)).await;
+    let props = with_deployment(bed.props_with_signal("wait-h"), json!({"Type": "OnDemand"}));
+    let (pid, job_name, _) = made_with_job(&mut bed, &props).await;
+    let name = format!("{pid}-deploy");
+    bed.emu.set_job_status(&job_name, "Completed").await;
+    bed.invoke(scheduled()).await;
+    bed.emu
+        .set_deployment_status("deployment", &name, "Active", "")
+        .await;
+    bed.invoke(scheduled()).await;
+    assert_eq!(bed.signals.attempts(), 2, "the hung attempt, then one more");
+    let signals = bed.signals.answers();
+    assert_eq!(signals.len(), 1);
+    let (arn, _) = deployment(&bed, &name).await.expect("the deployment");
+    assert_eq!(signals[0].json()["Data"], json!(arn));
+    assert_eq!(bed.pending(&pid).await, None, "settled");
+    bed.invoke(scheduled()).await;
+    assert_eq!(bed.signals.answers().len(), 1, "signalled twice");
+    assert!(bed.emu.take_violations().await.is_empty());
+}

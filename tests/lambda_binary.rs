@@ -332,6 +332,40 @@ async fn deadline_near_answers_failed_in_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_url_that_hangs_is_given_up_at_the_deadline() {
+    let emu = Emulator::start();
+    let fx = Fixture::create(&emu).await;
+    let rt = FakeRuntime::start().await;
+    // Every PUT is held open far longer than the invocation may run (and
+    // than the HTTP client's own 10 s timeout).
+    let rx = ResponseReceiver::start_stalling(u32::MAX, Duration::from_secs(60)).await;
+    let f = Function::start(bootstrap(), &rt, Some(&emu.endpoint), "hanging-url");
+    let timeout = Duration::from_secs(7);
+    let started = std::time::Instant::now();
+    rt.invoke(
+        "inv-1",
+        event("Create", &rx.url("c1"), "req-1", None, fx.full_properties()),
+        timeout,
+    );
+    let reported = rt.wait_reported(1, timeout + Duration::from_secs(20)).await;
+    let took = started.elapsed();
+    assert!(
+        matches!(reported.first().map(|(_, r)| r), Some(Reported::Error(_))),
+        "an undelivered answer is reported to Lambda as an error: {reported:?}"
+    );
+    // Lambda stops a function at its deadline, before it could report; a
+    // second's slack for a loaded machine (an attempt left to the client's
+    // timeout would report at 10 s).
+    assert!(
+        took <= timeout + Duration::from_secs(1),
+        "reported {took:?} after the invocation, past its {timeout:?} deadline"
+    );
+    assert!(rx.attempts() >= 1, "the answer was tried");
+    assert!(rx.answers().is_empty());
+    drop(f);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_timeout_shorter_than_the_function_bounds_the_work() {
     let emu = Emulator::start();
     let fx = Fixture::create(&emu).await;

@@ -90,8 +90,14 @@ impl Answerer {
                 .put(url)
                 .header(reqwest::header::CONTENT_LENGTH, payload.len())
                 .body(payload.clone())
-                .send()
-                .await;
+                .send();
+            // An attempt that hangs is cut off at the deadline, not at the
+            // client's timeout: past the deadline Lambda stops the function
+            // before it can report, or the rest of a sweep is lost.
+            let Ok(sent) = tokio::time::timeout_at(deadline, sent).await else {
+                last = String::from("no answer before the deadline");
+                break;
+            };
             match sent {
                 Ok(resp) if resp.status().is_success() => {
                     info!(

@@ -240,7 +240,21 @@ impl ResponseReceiver {
         ResponseReceiver::start_at(&format!("127.0.0.1:{port}"), failures).await
     }
 
+    /// Holds the first `stalls` attempts open for `stall` without an
+    /// answer (a PUT that hangs), then answers 200 after.
+    pub async fn start_stalling(stalls: u32, stall: Duration) -> ResponseReceiver {
+        ResponseReceiver::start_with("127.0.0.1:0", 0, (stalls, stall)).await
+    }
+
     async fn start_at(bind: &str, failures: u32) -> ResponseReceiver {
+        ResponseReceiver::start_with(bind, failures, (0, Duration::ZERO)).await
+    }
+
+    async fn start_with(
+        bind: &str,
+        failures: u32,
+        (stalls, stall): (u32, Duration),
+    ) -> ResponseReceiver {
         let answers = Arc::new(Mutex::new(Vec::new()));
         let attempts = Arc::new(Mutex::new(0u32));
         let arrived = Arc::new(Notify::new());
@@ -258,6 +272,11 @@ impl ResponseReceiver {
                 }
                 if attempt <= failures {
                     return reply(503, "try again");
+                }
+                if attempt <= stalls {
+                    // Whatever arrives here is lost: the client gave up.
+                    tokio::time::sleep(stall).await;
+                    return reply(503, "too late");
                 }
                 a.lock().expect("lock").push(Answer {
                     received_at: std::time::Instant::now(),

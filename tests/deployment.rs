@@ -15,6 +15,17 @@ fn with_deployment(mut props: Value, deployment: Value) -> Value {
     props
 }
 
+/// Several setups in one VPC would contend for its route tables; these
+/// tests are about the completion path, not the network.
+fn without_network(mut props: Value) -> Value {
+    if let Some(p) = props.as_object_mut() {
+        for key in ["VpcConfig", "S3Endpoint", "RestrictOutputBucketToVpc"] {
+            p.remove(key);
+        }
+    }
+    props
+}
+
 /// The deployment's ARN and status under `name`, read with the test's own
 /// credentials; `None` when there is none.
 async fn deployment(bed: &Bed, name: &str) -> Option<(String, String)> {
@@ -503,5 +514,108 @@ async fn a_signal_put_that_hangs_is_tried_again_and_sent_once() {
     assert_eq!(bed.pending(&pid).await, None, "settled");
     bed.invoke(scheduled()).await;
     assert_eq!(bed.signals.answers().len(), 1, "signalled twice");
+    assert!(bed.emu.take_violations().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_registering_the_record_end_in_one_record_or_a_failure_that_rolls_back() {
+    let mut bed = Bed::start("deploy-register").await;
+    // Each within the SDK's four attempts (a hung attempt is cut off by
+    // its 20 s attempt timeout): the Create succeeds all the same.
+    let recovered = [
+        ("throttle", 3, 0),
+        ("error500", 3, 0),
+        // Registered, its answer lost: the retry overwrites it with the same.
+        ("drop_after", 1, 0),
+        ("delay", 3, 1500),
+        ("hang", 1, 25_000),
+    ];
+    let mut made = Vec::new();
+    for (i, (kind, times, delay_ms)) in recovered.into_iter().enumerate() {
+        let handle = format!("wait-r{i}");
+        let props = without_network(with_deployment(
+            bed.props_with_signal(&handle),
+            json!({"Type": "OnDemand"}),
+        ));
+        bed.emu.clear_requests().await;
+        bed.emu
+            .add_faults(json!([{ "service": "ssm", "operation": "PutParameter", "kind": kind, "delay_ms": delay_ms, "times": times }]))
+            .await;
+        let (pid, job_name, _) = made_with_job(&mut bed, &props).await;
+        bed.emu.clear_faults().await;
+        let fired = bed
+            .emu
+            .requests()
+            .await
+            .iter()
+            .any(|r| r["operation"] == json!("PutParameter") && r["fault"] == json!(kind));
+        assert!(fired, "PutParameter {kind} never fired");
+        assert!(
+            bed.pending(&pid).await.is_some(),
+            "registered despite {kind}"
+        );
+        made.push((pid, job_name, handle));
+    }
+
+    // Past the SDK's attempts: the Create fails, and its rollback Delete
+    // leaves nothing behind.
+    let props = without_network(with_deployment(
+        bed.props_with_signal("wait-x"),
+        json!({"Type": "OnDemand"}),
+    ));
+    bed.emu
+        .add_faults(json!([{ "service": "ssm", "operation": "PutParameter", "kind": "throttle", "times": 4 }]))
+        .await;
+    let failed = bed.cfn("Create", None, &props, None).await;
+    bed.emu.clear_faults().await;
+    assert_eq!(failed["Status"], "FAILED", "{failed}");
+    assert!(
+        str_of(&failed, "Reason").contains("ssm:PutParameter"),
+        "{failed}"
+    );
+    let pid = str_of(&failed, "PhysicalResourceId").to_string();
+    let rolled_back = bed.cfn("Delete", Some(&pid), &props, None).await;
+    assert_eq!(rolled_back["Status"], "SUCCESS", "{rolled_back}");
+    assert_eq!(bed.pending(&pid).await, None, "no record left");
+    let check = bed.emu.check_clients().await;
+    let roles = check.iam.list_roles().send().await.expect("roles");
+    assert!(
+        roles
+            .roles()
+            .iter()
+            .all(|r| !r.role_name().starts_with(&pid)),
+        "the failed setup's role left behind"
+    );
+
+    // Then the completion path: one deployment and one signal per setup.
+    for (_, job_name, _) in &made {
+        bed.emu.set_job_status(job_name, "Completed").await;
+    }
+    bed.invoke(scheduled()).await;
+    for (pid, _, _) in &made {
+        bed.emu
+            .set_deployment_status("deployment", &format!("{pid}-deploy"), "Active", "")
+            .await;
+    }
+    bed.invoke(scheduled()).await;
+    bed.invoke(scheduled()).await;
+    assert_eq!(
+        creates(&bed, "CreateCustomModelDeployment").await,
+        made.len()
+    );
+    let signals = bed.signals.answers();
+    assert_eq!(signals.len(), made.len(), "one signal per setup");
+    for (pid, _, handle) in &made {
+        let (arn, _) = deployment(&bed, &format!("{pid}-deploy"))
+            .await
+            .expect("the deployment");
+        let sent: Vec<_> = signals
+            .iter()
+            .filter(|s| s.path_and_query.contains(&format!("/{handle}?")))
+            .collect();
+        assert_eq!(sent.len(), 1, "{handle}");
+        assert_eq!(sent[0].json()["Data"], json!(arn));
+        assert_eq!(bed.pending(pid).await, None, "settled");
+    }
     assert!(bed.emu.take_violations().await.is_empty());
 }

@@ -244,12 +244,13 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
             None => Ok(()),
         }
     };
-    let deployment = async {
+    // Boxed: inline beside the others, it outgrows a debug build's stack.
+    let deployment = Box::pin(async {
         match &setup.names.deployment {
             Some(spec) => deployment::find(&clients.bedrock, spec).await,
             None => Ok(None),
         }
-    };
+    });
     let teacher = teacher::look_up(&clients.bedrock, setup.ctx.stack, props);
     let (role, vpc, gateways, bucket_policy, job, deployment, (), teacher) =
         tokio::try_join!(role, vpc, gateways, bucket, job, deployment, mark, teacher)?;
@@ -447,7 +448,7 @@ async fn deployment_change(setup: &Setup<'_>) -> Result<(), PartError> {
         let reused = make
             .as_ref()
             .is_some_and(|m| m.name == old.name && m.kind.type_name() == old.kind.type_name());
-        let removed = deployment::remove(bedrock, pid, old, reused, until).await?;
+        let removed = Box::pin(deployment::remove(bedrock, pid, old, reused, until)).await?;
         info!(deployment = %old.name, ?removed, "old deployment removed");
     }
     let (Some(want), Some(job_name)) = (&make, setup.names.job_name.as_deref()) else {

@@ -52,9 +52,15 @@ pub(super) async fn teardown(
         let deployment = match &names.deployment {
             Some(spec) => {
                 let until = settings.assume_role_retry.until;
-                deployment::remove(&clients.bedrock, pid, spec, delete_model, until)
-                    .await
-                    .map(Some)
+                Box::pin(deployment::remove(
+                    &clients.bedrock,
+                    pid,
+                    spec,
+                    delete_model,
+                    until,
+                ))
+                .await
+                .map(Some)
             }
             None => Ok(None),
         };

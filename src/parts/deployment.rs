@@ -196,7 +196,7 @@ where
             answered => answered.map(Some),
         }
     };
-    tag_scoped_removal(operation, sent, not_found, still_there).await?;
+    Box::pin(tag_scoped_removal(operation, sent, not_found, still_there)).await?;
     Ok(!refused_busy)
 }
 
@@ -224,7 +224,7 @@ pub(crate) async fn remove(
             Some(f) if f.owner.as_deref() != Some(physical_id) => return Ok(Removal::NotOurs),
             Some(f) if f.status == DeploymentStatus::Creating && !asked => {}
             Some(_) if !asked => {
-                asked = request_delete(bedrock, spec).await?;
+                asked = Box::pin(request_delete(bedrock, spec)).await?;
                 if asked && !until_gone {
                     return Ok(Removal::Done);
                 }

@@ -16,7 +16,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 help:
 	@echo "make run    - run the handler end to end on the sample events against the local AWS emulator"
-	@echo "make test   - lint (fmt, clippy, cfn-lint, sam validate) and run every test"
+	@echo "make test   - lint (fmt, clippy, cfn-lint with the resource's own rule, sam validate) and run every test"
 	@echo "make watch  - cargo lambda watch against the local AWS emulator, for cargo lambda invoke"
 	@echo "make build  - the deployable arm64 bootstrap, zipped ($(LAMBDA_ZIP))"
 	@echo "make bench  - start-up, lifecycle round trips, memory and size figures"
@@ -49,7 +49,9 @@ $(TOOLS)/.installed: requirements/tools.txt
 lint: venv tools
 	cargo fmt --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/cfn-lint template.yaml examples/stack.yaml
+	$(VENV)/bin/cfn-lint --append-rules lint/cfn_lint_bedrock_setup -- template.yaml examples/stack.yaml
+	$(VENV)/bin/python lint/judge_properties.py --events events/*.json
+	$(VENV)/bin/python lint/property_table.py --check README.md
 	$(TOOLS)/bin/sam validate --lint --template template.yaml
 
 # The test bed's own judges (authorization, the second judge over AWS's data,
@@ -57,6 +59,7 @@ lint: venv tools
 # each of which runs its AWS calls through them.
 test: lint judge
 	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper test_second_judge test_service_role test_latency_model
+	cd lint && ../$(VENV)/bin/python -m unittest -v test_rule
 	cargo test --all-targets
 
 # The bootstrap the integration tests build. The dev-dependencies add no

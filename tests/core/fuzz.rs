@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::common::*;
 
-fn arb_json() -> impl Strategy<Value = Value> {
+pub(crate) fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -38,7 +38,9 @@ fn arb_json() -> impl Strategy<Value = Value> {
 }
 
 /// Every property path the parser knows, and one it does not.
-fn paths() -> Vec<String> {
+pub(crate) fn paths() -> Vec<String> {
+    use bedrock_setup::model::customization::INVOCATION_LOGS_KEYS;
+    use bedrock_setup::model::deployment::DEPLOYMENT_KEYS;
     use bedrock_setup::model::properties::{ENDPOINT_KEYS, JOB_KEYS, TOP_LEVEL, VPC_KEYS};
     let nested = |parent: &str, keys: &[&str]| -> Vec<String> {
         keys.iter().map(|k| format!("{parent}.{k}")).collect()
@@ -49,6 +51,8 @@ fn paths() -> Vec<String> {
         .chain(nested("VpcConfig", VPC_KEYS))
         .chain(nested("S3Endpoint", ENDPOINT_KEYS))
         .chain(nested("Job", JOB_KEYS))
+        .chain(nested("InvocationLogs", INVOCATION_LOGS_KEYS))
+        .chain(nested("Deployment", DEPLOYMENT_KEYS))
         .chain(["Unknown".to_string()])
         .collect()
 }

@@ -6,6 +6,8 @@ mod backoff;
 #[path = "../support/checkout.rs"]
 mod checkout;
 mod common;
+#[path = "../support/corpus.rs"]
+mod corpus;
 mod customizations;
 mod deployment;
 mod fuzz;
@@ -17,4 +19,5 @@ mod plan;
 mod policies;
 mod properties;
 mod response;
+mod schema;
 mod sdk;

@@ -6,6 +6,7 @@
 
 pub mod bed;
 pub mod checkout;
+pub mod corpus;
 pub mod json_paths;
 pub mod lambda;
 
@@ -536,6 +537,15 @@ impl Fixture {
             output_bucket,
             data_key_arn,
             model_key_arn,
+        }
+    }
+
+    /// The names the bad-input corpus is written against.
+    pub fn corpus_names(&self, other_vpc_subnet: &str) -> corpus::CorpusNames {
+        corpus::CorpusNames {
+            full: self.full_properties(),
+            subnets: self.subnets.clone(),
+            other_vpc_subnet: other_vpc_subnet.to_string(),
         }
     }
 

@@ -462,19 +462,27 @@ async fn fire(bed: &mut Bed, service: &str, operation: &str, kind: &str) {
     assert!(fired, "{operation} {kind} never fired");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_signal_put_that_keeps_failing_is_sent_by_a_later_sweep_once() {
-    let mut bed = Bed::start("deploy-signal-put").await;
-    // More 503s than one invocation's attempts: the first sweep gives up.
-    bed.signals = support::lambda::ResponseReceiver::start(10).await;
-    let props = with_deployment(bed.props_with_signal("wait-p"), json!({"Type": "OnDemand"}));
-    let (pid, job_name, _) = made_with_job(&mut bed, &props).await;
+/// A setup with an on-demand deployment and a signal to `handle`, its job
+/// Completed, the deployment requested by a sweep and then Active: the next
+/// sweep signals. Its physical id and the deployment's name.
+async fn deployed_with_a_signal(bed: &mut Bed, handle: &str) -> (String, String) {
+    let props = with_deployment(bed.props_with_signal(handle), json!({"Type": "OnDemand"}));
+    let (pid, job_name, _) = made_with_job(bed, &props).await;
     let name = format!("{pid}-deploy");
     bed.emu.set_job_status(&job_name, "Completed").await;
     bed.invoke(scheduled()).await;
     bed.emu
         .set_deployment_status("deployment", &name, "Active", "")
         .await;
+    (pid, name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_put_that_keeps_failing_is_sent_by_a_later_sweep_once() {
+    let mut bed = Bed::start("deploy-signal-put").await;
+    // More 503s than one invocation's attempts: the first sweep gives up.
+    bed.signals = support::lambda::ResponseReceiver::start(10).await;
+    let (pid, name) = deployed_with_a_signal(&mut bed, "wait-p").await;
     bed.invoke(scheduled()).await;
     assert!(bed.signals.answers().is_empty(), "every attempt failed");
     assert!(bed.signals.attempts() >= 2, "retried within the invocation");
@@ -497,14 +505,7 @@ async fn a_signal_put_that_hangs_is_tried_again_and_sent_once() {
     // The first PUT is held open past the HTTP client's 10 s timeout.
     bed.signals =
         support::lambda::ResponseReceiver::start_stalling(1, Duration::from_secs(30)).await;
-    let props = with_deployment(bed.props_with_signal("wait-h"), json!({"Type": "OnDemand"}));
-    let (pid, job_name, _) = made_with_job(&mut bed, &props).await;
-    let name = format!("{pid}-deploy");
-    bed.emu.set_job_status(&job_name, "Completed").await;
-    bed.invoke(scheduled()).await;
-    bed.emu
-        .set_deployment_status("deployment", &name, "Active", "")
-        .await;
+    let (pid, name) = deployed_with_a_signal(&mut bed, "wait-h").await;
     bed.invoke(scheduled()).await;
     assert_eq!(bed.signals.attempts(), 2, "the hung attempt, then one more");
     let signals = bed.signals.answers();

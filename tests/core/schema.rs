@@ -103,9 +103,9 @@ fn handler_only(problem: &str) -> Option<&'static str> {
         .map(|(what, _)| *what)
 }
 
-/// Compares the two judges on every case; the disagreements that are not
-/// listed in `HANDLER_ONLY`.
-fn disagreements(cases: &[(String, Value)]) -> Vec<String> {
+/// Compares the two judges on every case and fails on a disagreement that
+/// is not listed in `HANDLER_ONLY`, showing the first few.
+fn assert_judged_alike(what: &str, cases: &[(String, Value)]) {
     let values: Vec<Value> = cases.iter().map(|(_, v)| v.clone()).collect();
     let verdicts = schema_verdicts(&values);
     let mut out = Vec::new();
@@ -144,7 +144,13 @@ fn disagreements(cases: &[(String, Value)]) -> Vec<String> {
             }
         }
     }
-    out
+    assert!(
+        out.is_empty(),
+        "{} of {} {what} judged apart (the first 40):\n{}",
+        out.len(),
+        cases.len(),
+        out.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// Made-up names: nothing is looked up here.
@@ -172,25 +178,18 @@ const LOOKED_UP: &[(&str, &str)] = &[
 
 #[test]
 fn the_corpus_is_judged_alike() {
-    let names = corpus_names();
-    let cases: Vec<(String, Value)> = corpus(&names)
-        .into_iter()
+    let corpus = corpus(&corpus_names());
+    let cases: Vec<(String, Value)> = corpus
+        .iter()
         .enumerate()
-        .map(|(i, (property, props))| (format!("corpus #{i} ({property})"), props))
+        .map(|(i, (property, props))| (format!("corpus #{i} ({property})"), props.clone()))
         .collect();
-    let problems = disagreements(&cases);
-    assert!(
-        problems.is_empty(),
-        "{} of {} corpus cases judged apart:\n{}",
-        problems.len(),
-        cases.len(),
-        problems.join("\n")
-    );
+    assert_judged_alike("corpus cases", &cases);
     // What only a look-up refuses: accepted by both here.
-    let accepted: Vec<&str> = corpus(&names)
-        .into_iter()
+    let accepted: Vec<&str> = corpus
+        .iter()
         .filter(|(_, p)| parse(p).is_ok())
-        .map(|(property, _)| property)
+        .map(|(property, _)| *property)
         .collect();
     let looked_up: Vec<&str> = LOOKED_UP.iter().map(|(property, _)| *property).collect();
     assert_eq!(
@@ -245,8 +244,7 @@ fn valid_setups_of_every_kind_are_valid_to_both() {
     for (label, props) in &cases {
         assert!(parse(props).is_ok(), "{label}: {:?}", parse(props).err());
     }
-    let problems = disagreements(&cases);
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_judged_alike("valid setups", &cases);
 }
 
 /// Values that sit on the edges of the rules, for every property path.
@@ -351,19 +349,7 @@ fn fuzzed_property_sets_are_judged_alike() {
         let v = arb_json().new_tree(&mut runner).expect("value").current();
         cases.push((format!("fuzz #{i} {p}"), with(full(), &p, v)));
     }
-    let problems = disagreements(&cases);
-    assert!(
-        problems.is_empty(),
-        "{} of {} fuzzed cases judged apart (first 20):\n{}",
-        problems.len(),
-        cases.len(),
-        problems
-            .iter()
-            .take(400)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_judged_alike("fuzzed cases", &cases);
 }
 
 /// The value at a dotted path, if there is one.

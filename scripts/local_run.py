@@ -10,11 +10,16 @@ and buckets in it, serves the events to the real bootstrap binary through a
 fake Lambda Runtime API, receives the answers at a fake ResponseURL, and prints
 each answer and what exists in the emulator after each step.
 
-Usage: python scripts/local_run.py --bootstrap target/debug/bootstrap
+Usage: python scripts/local_run.py --bootstrap target/debug/bootstrap [--record FILE]
+
+With --record, what the handler did in each step (its AWS requests, from the
+emulator's request log, and its answer) is written to FILE as JSON, so two
+binaries can be compared step by step (scripts/compare_behaviour.py).
 """
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -23,7 +28,29 @@ from localstack import (DEPLOYMENT, clients, control, function_env, inventory, p
                         start_emulator, violations)
 
 
-def training_ends(c, local, ids, port, job_name, deployment_name):
+class Steps:
+    """What the handler did in each step: the requests it signed (service,
+    operation and SDK attempt, in the order the emulator received them) and
+    what it answered, with the emulator's generated ids masked so that two runs
+    can be compared."""
+
+    GENERATED = re.compile(r"[0-9a-f]{8,}")
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self.seen = len(control(endpoint, "GET", "/_emulator/requests"))
+        self.steps = []
+
+    def mark(self, name, answer=None):
+        log = control(self.endpoint, "GET", "/_emulator/requests")
+        calls = [f"{e['service']}:{e['operation']}#{e.get('attempt') or 1}"
+                 for e in log[self.seen:] if e.get("by_handler")]
+        self.seen = len(log)
+        masked = None if answer is None else json.loads(self.GENERATED.sub("<id>", json.dumps(answer, sort_keys=True)))
+        self.steps.append({"step": f"{len(self.steps) + 1}. {name}", "calls": calls, "answer": masked})
+
+
+def training_ends(c, local, ids, port, job_name, deployment_name, steps):
     """The job completes: Bedrock's state-change event (events/job-state-change.json)
     reaches the function, which asks for the model's deployment; once Bedrock
     reports it Active, the scheduled sweep (events/sweep.json) signals the
@@ -33,6 +60,7 @@ def training_ends(c, local, ids, port, job_name, deployment_name):
     event["detail"]["jobName"] = job_name
     local.events.put((event["id"], event, int((time.time() + 300) * 1000)))
     local.reported.get(timeout=30)
+    steps.mark("the job's state-change event (Completed)")
     made = c["bedrock"].get_custom_model_deployment(customModelDeploymentIdentifier=deployment_name)
     print(f"== the job completed; Bedrock's event -> deployment {deployment_name} requested "
           f"({made['status']}); no signal while it is being created")
@@ -45,7 +73,9 @@ def training_ends(c, local, ids, port, job_name, deployment_name):
         signal = local.signals.get(timeout=10)
     except Exception:
         print("== the deployment is Active, but no completion signal arrived\n")
+        steps.mark("the sweep once the deployment is Active")
         return None
+    steps.mark("the sweep once the deployment is Active", {"signal": signal["body"]})
     print(f"== Bedrock reports the deployment Active; the sweep -> completion signal sent to the "
           f"WaitConditionHandle, its Data the ARN to invoke (Content-Type: {signal['content_type']!r}):")
     print("   " + json.dumps(signal["body"], indent=2).replace("\n", "\n   ") + "\n")
@@ -69,6 +99,7 @@ def emulator_job_status(c, job_name, status):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--record", help="write what the handler did in each step to this JSON file")
     args = parser.parse_args()
 
     emulator, endpoint = start_emulator()
@@ -77,6 +108,7 @@ def main():
     try:
         c = clients(endpoint)
         ids = prepare(c)
+        steps = Steps(endpoint)
         print(f"emulator at {endpoint}; prepared VPC {ids['vpc']} with subnets "
               f"{ids['subnet-0123456789abcdef0']}, {ids['subnet-0123456789abcdef1']} and buckets\n")
         function = subprocess.Popen([args.bootstrap], env=function_env(port, endpoint))
@@ -95,6 +127,7 @@ def main():
             print("   what exists in the emulator now:")
             print("   " + json.dumps(inventory(c), indent=2).replace("\n", "\n   "))
             print(f"   runtime told: {path.rsplit('/', 1)[-1]}\n")
+            steps.mark(f"{event['RequestType']} ({name})", body)
             return event, body
 
         _, created = send("create.json")
@@ -102,7 +135,8 @@ def main():
         # In place: a Deployment (SPEC section 8) that the completion path
         # makes once the job has Completed.
         in_place_event, in_place = send("update-in-place.json", physical_id=pid, deployment={"Type": "OnDemand"})
-        signal = training_ends(c, local, ids, port, created["Data"]["JobName"], in_place["Data"]["DeploymentName"])
+        signal = training_ends(c, local, ids, port, created["Data"]["JobName"], in_place["Data"]["DeploymentName"],
+                               steps)
         replaced_event, replaced = send("update-replacement.json", physical_id=pid)
         # The old setup's Delete carries its last properties: its deployment goes first.
         _, old_gone = send("delete.json", physical_id=pid, properties=in_place_event["ResourceProperties"])
@@ -128,6 +162,9 @@ def main():
               f"Bedrock makes for it: {len(refused)} would have been refused by real AWS")
         for v in refused:
             print(f"   {v['kind']} {v['service']}:{v['operation']}: {v['detail']}")
+        if args.record:
+            with open(args.record, "w") as f:
+                json.dump(steps.steps, f, indent=1)
         return 0 if ok and not refused else 1
     finally:
         if function:

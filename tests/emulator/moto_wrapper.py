@@ -5,7 +5,8 @@ The wrapper adds what the tests need and moto 5.2.5 lacks:
   the Rust SDK refuses; they are rewritten to RFC 3339.
 - Bedrock job and model identifiers given as ARNs are not found by moto;
   they are reduced to the name (moto's ARNs end in the name).
-- A request log (`GET /_emulator/requests`), so tests count calls.
+- A request log (`GET /_emulator/requests`), so tests count calls (each entry
+  says whether the handler's key signed it: `by_handler`).
 - A latency model of real AWS for `make bench` (`latency_model.py`,
   `POST /_emulator/latency-model`): per-call latency per service and IAM
   propagation of new roles, seeded; off unless a bench or test asks.
@@ -545,7 +546,7 @@ class Wrapper:
         service, region, operation = classify(environ, body)
         entry = {"service": service, "region": region, "operation": operation,
                  "method": environ.get("REQUEST_METHOD"), "at": time.time(),
-                 "attempt": sdk_attempt(environ)}
+                 "attempt": sdk_attempt(environ), "by_handler": signed_by_handler(environ)}
         violation = judge(environ, service, region, operation, body, entry)
         if violation is not None:
             kind, detail = violation

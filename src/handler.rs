@@ -13,7 +13,7 @@ use crate::completion::{self, EventKind};
 use crate::lifecycle::{self, Settings};
 use crate::model::StackIdentity;
 use crate::model::identity::physical_id_for;
-use crate::model::properties::service_timeout;
+use crate::model::service_timeout;
 use crate::parts::Clients;
 use crate::plan::RequestKind;
 

@@ -2,22 +2,24 @@
 //! against the parts and turns the result into the answer for
 //! CloudFormation.
 
-use std::collections::BTreeMap;
+use tracing::warn;
 
-use aws_sdk_iam::types::Role;
-use tracing::{info, warn};
-
+mod context;
+mod data;
 mod desired;
 mod ensure;
+mod observe;
 mod teardown;
 
 use crate::cfn::{Outcome, Request};
 use crate::model::{SetupProperties, StackIdentity};
 use crate::parts::job::AssumeRoleRetry;
-use crate::parts::{Clients, PartError, endpoint, job, network, role};
+use crate::parts::{Clients, PartError, endpoint, network, role};
 use crate::plan::{Decision, Ensure, EnsureKind, EventFacts, Parsed, RequestKind, decide};
+use context::{Context, KnownRole};
 use desired::desired_endpoint;
 use ensure::{EnsureFailure, ensure};
+use observe::read_back;
 use teardown::teardown;
 
 /// How the handler runs, fixed per deployment.
@@ -37,20 +39,10 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             assume_role_retry: AssumeRoleRetry::default(),
-            managed_role_path: crate::model::properties::DEFAULT_ROLE_PATH.to_string(),
+            managed_role_path: crate::model::DEFAULT_ROLE_PATH.to_string(),
             signal_key_id: None,
         }
     }
-}
-
-/// One request, read once: what every step of the orchestrator works from.
-struct Context<'a> {
-    clients: &'a Clients,
-    settings: &'a Settings,
-    stack: &'a StackIdentity,
-    req: &'a Request,
-    /// The event's old properties (Update), when they validated.
-    old: Option<&'a SetupProperties>,
 }
 
 /// Runs one request to its outcome. Never panics on AWS or input errors;
@@ -165,98 +157,6 @@ async fn unchanged(
     }
 }
 
-/// The answer's Data for a setup that is whole, read without changing
-/// anything; `None` when a part of ours is missing.
-async fn read_back(
-    clients: &Clients,
-    pid: &str,
-    props: &SetupProperties,
-) -> Result<Option<BTreeMap<String, String>>, PartError> {
-    let names = props.names(pid);
-    let vpc = async {
-        match &props.vpc {
-            Some(v) => network::lookup(&clients.ec2, v).await.map(Some),
-            None => Ok(None),
-        }
-    };
-    let endpoints = async {
-        if props.wants_endpoint() {
-            endpoint::find_ours(&clients.ec2, pid).await.map(Some)
-        } else {
-            Ok(None)
-        }
-    };
-    let job = async {
-        match names.job_name.as_deref().zip(names.model_name.as_deref()) {
-            Some((j, m)) => job::observe(&clients.bedrock, j, m).await.map(Some),
-            None => Ok(None),
-        }
-    };
-    let (role, vpc, endpoints, job) = tokio::try_join!(
-        role::find(&clients.iam, &names.role_name),
-        vpc,
-        endpoints,
-        job
-    )?;
-    let Some(role) = role.filter(|r| role::is_ours(r, pid)) else {
-        return Ok(None);
-    };
-    let endpoint_id = match endpoints {
-        Some(found) => match found.first().and_then(|e| e.vpc_endpoint_id()) {
-            Some(id) => Some(id.to_string()),
-            None => return Ok(None),
-        },
-        None => None,
-    };
-    let job = match (job, names.job_name.clone(), names.model_name.clone()) {
-        (Some(obs), Some(job_name), Some(model_name)) => match obs.our_job_arn(pid) {
-            Some(arn) => Some((arn.to_string(), job_name, model_name)),
-            None => return Ok(None),
-        },
-        _ => None,
-    };
-    Ok(Some(answer_data(
-        role.arn(),
-        role.role_name(),
-        vpc.map(|f| f.vpc_id),
-        endpoint_id,
-        job,
-        names.deployment.as_ref().map(|d| d.name.as_str()),
-    )))
-}
-
-/// The answer's Data (`!GetAtt`), the same whichever way it was found.
-fn answer_data(
-    role_arn: &str,
-    role_name: &str,
-    vpc_id: Option<String>,
-    endpoint_id: Option<String>,
-    job: Option<(String, String, String)>,
-    deployment_name: Option<&str>,
-) -> BTreeMap<String, String> {
-    let mut data = BTreeMap::new();
-    data.insert("RoleArn".to_string(), role_arn.to_string());
-    data.insert("RoleName".to_string(), role_name.to_string());
-    if let Some(v) = vpc_id {
-        data.insert("VpcId".to_string(), v);
-    }
-    if let Some(e) = endpoint_id {
-        data.insert("S3EndpointId".to_string(), e);
-    }
-    if let Some((arn, job_name, model_name)) = job {
-        data.insert("JobArn".to_string(), arn);
-        data.insert("JobName".to_string(), job_name);
-        data.insert("CustomModelName".to_string(), model_name);
-    }
-    if let Some(d) = deployment_name {
-        data.insert("DeploymentName".to_string(), d.to_string());
-    }
-    data
-}
-
-/// A role lookup this request already made: the name, and what was found.
-type KnownRole = Option<(String, Option<Role>)>;
-
 /// The deployed setup's role, read before deciding an Update for its
 /// replacement fingerprint (see `plan::EventFacts::deployed_fingerprint`)
 /// and handed on, so that an in-place update does not read it again.
@@ -356,27 +256,6 @@ async fn undo_new_setup(ctx: &Context<'_>, plan: &Ensure) -> String {
             "removing what this request made also failed ({e}); CloudFormation's rollback Delete retries it"
         ),
     }
-}
-
-/// Removes the leftovers of a failed replacement marked on this setup's
-/// role. Runs after apply, which has taken back an endpoint the leftovers
-/// had taken over (see `take_over_from`), so the teardown leaves it.
-async fn remove_orphan(
-    ctx: &Context<'_>,
-    plan: &Ensure,
-    (orphan, orphan_props): (&str, &SetupProperties),
-    role_name: &str,
-) -> Result<(), PartError> {
-    info!(orphan, "removing what a failed replacement left behind");
-    Box::pin(teardown(
-        ctx.clients,
-        ctx.settings,
-        orphan,
-        orphan_props,
-        true,
-    ))
-    .await?;
-    role::mark_orphan(&ctx.clients.iam, role_name, &plan.physical_id, None).await
 }
 
 async fn hand_back_endpoint(

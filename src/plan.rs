@@ -1,7 +1,7 @@
 //! What an event must do, decided without calling AWS.
 
 use crate::model::identity::{is_our_physical_id, physical_id_for};
-use crate::model::{SetupProperties, StackIdentity, TrainingData, ValidationErrors};
+use crate::model::{SetupProperties, StackIdentity, ValidationErrors};
 
 /// CloudFormation's request type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,99 +278,5 @@ fn refuse(physical_id: String, errs: &ValidationErrors) -> Decision {
     Decision::Refuse {
         physical_id,
         reason: errs.to_string(),
-    }
-}
-
-// What a submitted job depends on, and what changes in place: the plan
-// decides with them, and the role carries the fingerprint.
-impl SetupProperties {
-    /// A digest of everything a submitted job depends on (SPEC §4): two
-    /// property sets with the same fingerprint can share one setup; a
-    /// different fingerprint means a replacement.
-    pub fn replacement_fingerprint(&self) -> String {
-        let mut canon = Vec::new();
-        // A setup without the section-8 inputs keeps the fingerprint it
-        // always had: each adds lines only when given.
-        match &self.training_data {
-            TrainingData::Uri(uri) => canon.push(format!("training={uri}")),
-            TrainingData::InvocationLogs(logs) => {
-                canon.push(format!("invocation_logs={}", logs.source));
-                canon.push(format!("use_prompt_response={}", logs.use_prompt_response));
-                canon.push(format!("metadata_filters={:?}", logs.filters));
-            }
-        }
-        for v in &self.validation_data {
-            canon.push(format!("validation={v}"));
-        }
-        canon.push(format!("output={}", self.output_data));
-        if let Some(vpc) = &self.vpc {
-            canon.push(format!("subnets={}", vpc.subnet_ids.join(",")));
-            canon.push(format!("groups={}", vpc.security_group_ids.join(",")));
-        }
-        canon.push(format!("role_name={:?}", self.role_name));
-        canon.push(format!("role_path={}", self.role_path));
-        if let Some(j) = &self.job {
-            canon.push(format!("base={}", j.base_model_identifier));
-            canon.push(format!("model_name={:?}", j.custom_model_name));
-            canon.push(format!("job_name={:?}", j.job_name));
-            canon.push(format!("type={}", j.customization_type.as_str()));
-            for (k, v) in &j.hyper_parameters {
-                canon.push(format!("hp:{k}={v}"));
-            }
-            canon.push(format!("model_key={:?}", j.custom_model_kms_key_arn));
-            if let Some(rft) = &j.reinforcement {
-                canon.push(format!("grader={}", rft.grader_lambda_arn));
-                canon.push(format!("rft_hp={:?}", rft.hyper_parameters));
-            }
-            if let Some(d) = &j.distillation {
-                canon.push(format!("teacher={}", d.teacher_model_identifier));
-                canon.push(format!(
-                    "teacher_max_length={:?}",
-                    d.max_response_length_for_inference
-                ));
-            }
-        }
-        crate::model::identity::hex_digest(&[canon.join("\n").as_str()], 16)
-    }
-
-    /// Which in-place properties differ (for the answer's Reason and logs).
-    pub(crate) fn in_place_changes(&self, old: &SetupProperties) -> Vec<&'static str> {
-        let mut changed = Vec::new();
-        let mut tags_new = self.tags.clone();
-        let mut tags_old = old.tags.clone();
-        tags_new.sort();
-        tags_old.sort();
-        if tags_new != tags_old {
-            changed.push("Tags");
-        }
-        if self.kms_key_arns != old.kms_key_arns {
-            changed.push("KmsKeyArns");
-        }
-        if self.restrict_output_bucket_to_vpc != old.restrict_output_bucket_to_vpc {
-            changed.push("RestrictOutputBucketToVpc");
-        }
-        if self.permissions_boundary_arn != old.permissions_boundary_arn {
-            changed.push("PermissionsBoundaryArn");
-        }
-        if self.s3_endpoint != old.s3_endpoint {
-            changed.push("S3Endpoint");
-        }
-        let flags = |p: &SetupProperties| {
-            p.job
-                .as_ref()
-                .map(|j| (j.stop_job_on_delete, j.delete_custom_model_on_delete))
-        };
-        if flags(self) != flags(old) {
-            changed.push("Job.StopJobOnDelete/DeleteCustomModelOnDelete");
-        }
-        let signal =
-            |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
-        if signal(self) != signal(old) {
-            changed.push("Job.CompletionSignalUrl");
-        }
-        if self.deployment != old.deployment {
-            changed.push("Deployment");
-        }
-        changed
     }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::model::signal::url_host;
+use crate::model::signal_url::url_host;
 use crate::plan::RequestKind;
 
 /// The pre-signed S3 URL CloudFormation waits on. It is a credential: its

@@ -11,20 +11,24 @@ use aws_sdk_iam::types::Role;
 use serde_json::Value;
 use tracing::info;
 
+use super::context::{Context, KnownRole};
+use super::data::answer_data;
 use super::desired::{desired_endpoint, desired_job, desired_role};
-use super::{Context, KnownRole, answer_data, remove_orphan};
-use crate::cfn::JobEnd;
+use super::observe;
+use super::teardown::teardown;
+use crate::completion::JobEnd;
+use crate::completion::pending::{self, PendingCompletion};
 use crate::model::deployment::{DeploymentChange, FoundDeployment, change_for};
-use crate::model::identity::{SetupNames, bucket_statement_sid};
+use crate::model::identity::bucket_statement_sid;
+use crate::model::properties::SetupNames;
 use crate::model::{SetupProperties, TagSet};
 use crate::parts::bucket_policy::ReadPolicy;
 use crate::parts::endpoint::{DesiredEndpoint, EnsuredEndpoint, Resolved, S3Gateways};
 use crate::parts::job::{DesiredJob, EnsuredJob, JobObservation};
 use crate::parts::network::VpcFacts;
-use crate::parts::pending_completion::{self, PendingCompletion};
 use crate::parts::role::{DesiredRole, EnsuredRole};
 use crate::parts::teacher::{self, TeacherLookup};
-use crate::parts::{PartError, bucket_policy, deployment, endpoint, job, network, preflight, role};
+use crate::parts::{PartError, bucket_policy, deployment, endpoint, job, preflight, role};
 use crate::plan::{Ensure, EnsureKind};
 use crate::policy::bucket::output_bucket_statement;
 
@@ -208,12 +212,6 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
             _ => role::find(&clients.iam, &setup.names.role_name).await,
         }
     };
-    let vpc = async {
-        match &props.vpc {
-            Some(v) => network::lookup(&clients.ec2, v).await.map(Some),
-            None => Ok(None),
-        }
-    };
     let gateways = async {
         if props.wants_endpoint() {
             endpoint::s3_gateways(&clients.ec2).await
@@ -228,12 +226,6 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
                 .map(|p| Some(ReadPolicy(p)))
         } else {
             Ok(None)
-        }
-    };
-    let job = async {
-        match setup.job_names() {
-            Some((j, m)) => job::observe(&clients.bedrock, j, m).await.map(Some),
-            None => Ok(None),
         }
     };
     let mark = async {
@@ -252,8 +244,16 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
         }
     });
     let teacher = teacher::look_up(&clients.bedrock, setup.ctx.stack, props);
-    let (role, vpc, gateways, bucket_policy, job, deployment, (), teacher) =
-        tokio::try_join!(role, vpc, gateways, bucket, job, deployment, mark, teacher)?;
+    let (role, vpc, gateways, bucket_policy, job, deployment, (), teacher) = tokio::try_join!(
+        role,
+        observe::vpc(clients, props),
+        gateways,
+        bucket,
+        observe::job(clients, &setup.names),
+        deployment,
+        mark,
+        teacher
+    )?;
     Ok(Observed {
         warnings: Vec::new(),
         role,
@@ -392,7 +392,7 @@ async fn apply(setup: &Setup<'_>, to_make: ToMake) -> Result<Made, PartError> {
         role_and_job,
         endpoint_part,
         bucket_part,
-        pending_completion(setup)
+        register_pending(setup)
     )?;
     Ok(Made {
         role,
@@ -404,7 +404,7 @@ async fn apply(setup: &Setup<'_>, to_make: ToMake) -> Result<Made, PartError> {
 /// What the completion path owes the setup (its signal, its deployment),
 /// registered beside the job (it names the job, so neither waits for the
 /// other); removed in place when the properties no longer ask for either.
-async fn pending_completion(setup: &Setup<'_>) -> Result<(), PartError> {
+async fn register_pending(setup: &Setup<'_>) -> Result<(), PartError> {
     let ssm = &setup.ctx.clients.ssm;
     let signal_of =
         |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
@@ -412,18 +412,16 @@ async fn pending_completion(setup: &Setup<'_>) -> Result<(), PartError> {
         |p: &SetupProperties| p.job.is_some() && (signal_of(p).is_some() || p.deployment.is_some());
     match setup.names.job_name.as_deref() {
         Some(job_name) if wanted(setup.props()) => {
-            let pending = PendingCompletion {
+            let record = PendingCompletion {
                 job_name: job_name.to_string(),
                 url: signal_of(setup.props()),
                 deployment: setup.names.deployment.clone(),
             };
             let key = setup.ctx.settings.signal_key_id.as_deref();
-            pending_completion::register(ssm, key, setup.pid(), &pending).await
+            pending::register(ssm, key, setup.pid(), &record).await
         }
         _ if setup.in_place() && setup.ctx.old.is_some_and(wanted) => {
-            pending_completion::remove(ssm, setup.pid())
-                .await
-                .map(|_| ())
+            pending::remove(ssm, setup.pid()).await.map(|_| ())
         }
         _ => Ok(()),
     }
@@ -498,4 +496,25 @@ async fn finish(setup: &Setup<'_>, orphan: Option<&str>) -> Result<(), PartError
         role::mark_orphan(&clients.iam, &old_role, old_pid, None).await?;
     }
     deployment_change(setup).await
+}
+
+/// Removes the leftovers of a failed replacement marked on this setup's
+/// role. Runs after apply, which has taken back an endpoint the leftovers
+/// had taken over (see `take_over_from`), so the teardown leaves it.
+async fn remove_orphan(
+    ctx: &Context<'_>,
+    plan: &Ensure,
+    (orphan, orphan_props): (&str, &SetupProperties),
+    role_name: &str,
+) -> Result<(), PartError> {
+    info!(orphan, "removing what a failed replacement left behind");
+    Box::pin(teardown(
+        ctx.clients,
+        ctx.settings,
+        orphan,
+        orphan_props,
+        true,
+    ))
+    .await?;
+    role::mark_orphan(&ctx.clients.iam, role_name, &plan.physical_id, None).await
 }

@@ -4,13 +4,12 @@
 use tracing::warn;
 
 use super::Settings;
+use crate::completion::pending;
 use crate::model::SetupProperties;
 use crate::model::deployment::what;
-use crate::model::identity::SetupNames;
 use crate::model::identity::bucket_statement_sid;
-use crate::parts::{
-    Clients, PartError, Removal, bucket_policy, deployment, endpoint, job, pending_completion, role,
-};
+use crate::model::properties::SetupNames;
+use crate::parts::{Clients, PartError, Removal, bucket_policy, deployment, endpoint, job, role};
 
 impl Removal {
     /// The Reason's words for this outcome of `what`; `done` says what
@@ -109,7 +108,7 @@ pub(super) async fn teardown(
             .as_ref()
             .is_some_and(|j| j.completion_signal_url.is_some() || props.deployment.is_some());
         if wanted {
-            pending_completion::remove(&clients.ssm, pid).await
+            pending::remove(&clients.ssm, pid).await
         } else {
             Ok(Removal::NotFound)
         }

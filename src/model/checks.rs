@@ -1,47 +1,13 @@
 //! Checks of single values, each recording what is wrong and what is
-//! allowed: tags, model identifiers, IAM names and paths, ARNs, the
+//! allowed: model identifiers, IAM names and paths, ARNs, the
 //! distillation settings and CloudFormation's ServiceTimeout.
 
 use serde_json::Value;
 
 use super::customization::ModelKind;
 use super::error::{ValidationErrors, quote};
-use super::identity::TAG_NAMESPACE;
-use super::properties::{CustomizationType, Distillation};
+use super::job::{CustomizationType, Distillation};
 use super::reader::Reader;
-
-pub(crate) fn check_tag(r: &mut Reader, key: &str, value: &str) -> bool {
-    let mut ok = true;
-    let allowed_chars = |s: &str| {
-        s.chars()
-            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
-    };
-    if key.chars().count() > 128 || !allowed_chars(key) {
-        r.err(
-            "Key",
-            format!("{} is not a valid tag key", quote(key)),
-            "1-128 letters, digits, spaces and _ . : / = + - @",
-        );
-        ok = false;
-    }
-    if key.to_ascii_lowercase().starts_with("aws:") || key.starts_with(TAG_NAMESPACE) {
-        r.err(
-            "Key",
-            format!("{} is reserved", quote(key)),
-            format!("a key not starting with aws: or {TAG_NAMESPACE}"),
-        );
-        ok = false;
-    }
-    if value.chars().count() > 256 || !allowed_chars(value) {
-        r.err(
-            "Value",
-            format!("{} is not a valid tag value", quote(value)),
-            "0-256 letters, digits, spaces and _ . : / = + - @",
-        );
-        ok = false;
-    }
-    ok
-}
 
 pub(crate) fn check_base_model(r: &mut Reader, base: &str) {
     check_model_identifier(r, "BaseModelIdentifier", base);

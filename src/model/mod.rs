@@ -7,13 +7,16 @@ pub mod customization;
 pub mod deployment;
 pub mod error;
 pub mod identity;
+pub mod job;
+pub mod network;
 pub mod properties;
 mod reader;
 pub mod s3uri;
 mod sections;
-pub mod signal;
+pub mod signal_url;
 pub mod tags;
 
+pub use checks::{is_job_name, is_model_name, role_path_within, service_timeout};
 pub use customization::{
     InvocationLogs, MetadataFilters, ModelKind, ReinforcementFineTuning, RftHyperParameters,
     TrainingData,
@@ -21,10 +24,10 @@ pub use customization::{
 pub use deployment::{DeploymentConfig, DeploymentKind, DeploymentSpec};
 pub use error::{PropertyError, ValidationErrors};
 pub use identity::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY, StackIdentity};
-pub use properties::{
-    CustomizationType, Distillation, EndpointPolicyKind, JobConfig, S3EndpointConfig,
-    SetupProperties, Tag, VpcConfig,
-};
+pub use job::{CustomizationType, Distillation, JobConfig};
+pub use network::{EndpointPolicyKind, S3EndpointConfig, VpcConfig};
+pub use properties::SetupProperties;
 pub use s3uri::S3Uri;
-pub use signal::SignalUrl;
-pub use tags::TagSet;
+pub use sections::DEFAULT_ROLE_PATH;
+pub use signal_url::SignalUrl;
+pub use tags::{Tag, TagSet};

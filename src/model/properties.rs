@@ -2,30 +2,22 @@
 //! string), parsed into typed values and validated in one pass that reports
 //! every problem at once.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
-pub use super::checks::{is_job_name, is_model_name, role_path_within, service_timeout};
-use super::customization::{ReinforcementFineTuning, TrainingData};
+use super::checks::role_path_within;
+use super::customization::TrainingData;
+use super::deployment::DeploymentSpec;
 use super::deployment::{self, DeploymentConfig};
 use super::error::{ValidationErrors, quote};
-use super::identity::StackIdentity;
+use super::identity::{
+    StackIdentity, derived_job_name, derived_model_name, derived_role_name, hex_digest,
+};
+use super::job::JobConfig;
+use super::network::{S3EndpointConfig, VpcConfig};
 use super::reader::{Reader, json_kind};
 use super::s3uri::S3Uri;
 use super::sections;
-use super::signal::SignalUrl;
-
-/// The IAM path of the service role when `RolePath` is not given.
-pub const DEFAULT_ROLE_PATH: &str = "/bedrock-customization/";
-pub(crate) const MAX_VALIDATION_URIS: usize = 10;
-pub(crate) const MAX_KMS_KEYS: usize = 10;
-pub(crate) const MAX_SUBNETS: usize = 16;
-pub(crate) const MAX_SECURITY_GROUPS: usize = 5;
-pub(crate) const MAX_ROUTE_TABLES: usize = 16;
-/// IAM allows 50 tags on a role; two are ours (owner and fingerprint).
-pub(crate) const MAX_USER_TAGS: usize = 48;
-pub(crate) const MAX_HYPER_PARAMETERS: usize = 50;
+use super::tags::Tag;
 
 /// The resource's properties, parsed and validated (SPEC sections 2 and 7).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,131 +50,24 @@ pub struct SetupProperties {
     pub deployment: Option<DeploymentConfig>,
 }
 
-/// `VpcConfig`: where the job runs, as on the job itself (seed 002).
+/// The names of one setup's parts: the user's where given, derived from the
+/// physical id otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VpcConfig {
-    /// `SubnetIds`.
-    pub subnet_ids: Vec<String>,
-    /// `SecurityGroupIds`.
-    pub security_group_ids: Vec<String>,
-}
-
-/// `S3Endpoint`: the S3 gateway endpoint on the VPC's route tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3EndpointConfig {
-    /// Only meaningful with a VpcConfig.
-    pub create: bool,
-    /// Empty: the route tables of the subnets.
-    pub route_table_ids: Vec<String>,
-    /// `Policy`: which endpoint policy it carries.
-    pub policy: EndpointPolicyKind,
-}
-
-impl Default for S3EndpointConfig {
-    fn default() -> Self {
-        S3EndpointConfig {
-            create: true,
-            route_table_ids: Vec::new(),
-            policy: EndpointPolicyKind::Restricted,
-        }
-    }
-}
-
-/// `S3Endpoint.Policy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndpointPolicyKind {
-    /// Only the setup's three buckets are reachable through the endpoint.
-    Restricted,
-    /// Every bucket is reachable through the endpoint.
-    FullAccess,
-}
-
-/// `Job.CustomizationType`: what Bedrock does with the base model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CustomizationType {
-    /// `FINE_TUNING`.
-    FineTuning,
-    /// `CONTINUED_PRE_TRAINING`.
-    ContinuedPreTraining,
-    /// `DISTILLATION` (with a teacher model).
-    Distillation,
-    /// `REINFORCEMENT_FINE_TUNING` (with a grader function).
-    ReinforcementFineTuning,
-}
-
-impl CustomizationType {
-    pub(crate) const ALLOWED: &'static str =
-        "FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION, REINFORCEMENT_FINE_TUNING";
-
-    /// The name Bedrock's API uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CustomizationType::FineTuning => "FINE_TUNING",
-            CustomizationType::ContinuedPreTraining => "CONTINUED_PRE_TRAINING",
-            CustomizationType::Distillation => "DISTILLATION",
-            CustomizationType::ReinforcementFineTuning => "REINFORCEMENT_FINE_TUNING",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        match s {
-            "FINE_TUNING" => Some(CustomizationType::FineTuning),
-            "CONTINUED_PRE_TRAINING" => Some(CustomizationType::ContinuedPreTraining),
-            "DISTILLATION" => Some(CustomizationType::Distillation),
-            "REINFORCEMENT_FINE_TUNING" => Some(CustomizationType::ReinforcementFineTuning),
-            _ => None,
-        }
-    }
-}
-
-/// `Job`: the model customization job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobConfig {
-    /// `BaseModelIdentifier`.
-    pub base_model_identifier: String,
-    /// `CustomModelName`; derived from the physical id when absent.
-    pub custom_model_name: Option<String>,
-    /// `JobName`; derived from the physical id when absent.
+pub struct SetupNames {
+    /// The setup's physical id.
+    pub physical_id: String,
+    /// The role's name.
+    pub role_name: String,
+    /// The job's name, with a Job.
     pub job_name: Option<String>,
-    /// `CustomizationType`.
-    pub customization_type: CustomizationType,
-    /// `HyperParameters`, as strings (empty for reinforcement fine-tuning,
-    /// whose hyperparameters are typed in `reinforcement`).
-    pub hyper_parameters: BTreeMap<String, String>,
-    /// `CustomModelKmsKeyArn`.
-    pub custom_model_kms_key_arn: Option<String>,
-    /// With `DISTILLATION` only (and always there).
-    pub distillation: Option<Distillation>,
-    /// With `REINFORCEMENT_FINE_TUNING` only (and always there).
-    pub reinforcement: Option<ReinforcementFineTuning>,
-    /// `CompletionSignalUrl`: signalled once when the job ends.
-    pub completion_signal_url: Option<SignalUrl>,
-    /// `StopJobOnDelete`.
-    pub stop_job_on_delete: bool,
-    /// `DeleteCustomModelOnDelete`: a trained model is data, kept unless asked.
-    pub delete_custom_model_on_delete: bool,
+    /// The custom model's name, with a Job.
+    pub model_name: Option<String>,
+    /// The deployment, named, with a Deployment.
+    pub deployment: Option<DeploymentSpec>,
 }
 
-/// What a `DISTILLATION` job carries: Bedrock's
-/// `customizationConfig.distillationConfig.teacherModelConfig`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Distillation {
-    /// `Job.TeacherModelIdentifier`.
-    pub teacher_model_identifier: String,
-    /// Bedrock's default when absent.
-    pub max_response_length_for_inference: Option<i32>,
-}
-
-/// One of the user's `Tags`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Tag {
-    /// `Key`.
-    pub key: String,
-    /// `Value`.
-    pub value: String,
-}
-
-/// Every property name, by level: what the parser accepts.
+/// The properties accepted at the top level (each nested object lists its
+/// own beside its type).
 pub const TOP_LEVEL: &[&str] = &[
     "ServiceToken",
     "ServiceTimeout",
@@ -201,26 +86,6 @@ pub const TOP_LEVEL: &[&str] = &[
     "Tags",
     "Deployment",
 ];
-/// The properties `VpcConfig` accepts.
-pub const VPC_KEYS: &[&str] = &["SubnetIds", "SecurityGroupIds"];
-/// The properties `S3Endpoint` accepts.
-pub const ENDPOINT_KEYS: &[&str] = &["Create", "RouteTableIds", "Policy"];
-/// The properties `Job` accepts.
-pub const JOB_KEYS: &[&str] = &[
-    "BaseModelIdentifier",
-    "CustomModelName",
-    "JobName",
-    "CustomizationType",
-    "HyperParameters",
-    "CustomModelKmsKeyArn",
-    "TeacherModelIdentifier",
-    "MaxResponseLengthForInference",
-    "GraderLambdaArn",
-    "CompletionSignalUrl",
-    "StopJobOnDelete",
-    "DeleteCustomModelOnDelete",
-];
-
 impl SetupProperties {
     /// Parses and validates `ResourceProperties`. Nothing here calls AWS; on
     /// error every problem found is returned.
@@ -314,5 +179,117 @@ impl SetupProperties {
         self.job
             .as_ref()
             .and_then(|j| j.custom_model_kms_key_arn.as_deref())
+    }
+
+    /// The names of the setup's parts under `physical_id`.
+    pub fn names(&self, physical_id: &str) -> SetupNames {
+        SetupNames {
+            physical_id: physical_id.to_string(),
+            role_name: self
+                .role_name
+                .clone()
+                .unwrap_or_else(|| derived_role_name(physical_id)),
+            job_name: self.job.as_ref().map(|j| {
+                j.job_name
+                    .clone()
+                    .unwrap_or_else(|| derived_job_name(physical_id))
+            }),
+            model_name: self.job.as_ref().map(|j| {
+                j.custom_model_name
+                    .clone()
+                    .unwrap_or_else(|| derived_model_name(physical_id))
+            }),
+            deployment: self.deployment.as_ref().map(|d| d.spec(physical_id)),
+        }
+    }
+
+    /// A digest of everything a submitted job depends on (SPEC §4): two
+    /// property sets with the same fingerprint can share one setup; a
+    /// different fingerprint means a replacement.
+    pub fn replacement_fingerprint(&self) -> String {
+        let mut canon = Vec::new();
+        // A setup without the section-8 inputs keeps the fingerprint it
+        // always had: each adds lines only when given.
+        match &self.training_data {
+            TrainingData::Uri(uri) => canon.push(format!("training={uri}")),
+            TrainingData::InvocationLogs(logs) => {
+                canon.push(format!("invocation_logs={}", logs.source));
+                canon.push(format!("use_prompt_response={}", logs.use_prompt_response));
+                canon.push(format!("metadata_filters={:?}", logs.filters));
+            }
+        }
+        for v in &self.validation_data {
+            canon.push(format!("validation={v}"));
+        }
+        canon.push(format!("output={}", self.output_data));
+        if let Some(vpc) = &self.vpc {
+            canon.push(format!("subnets={}", vpc.subnet_ids.join(",")));
+            canon.push(format!("groups={}", vpc.security_group_ids.join(",")));
+        }
+        canon.push(format!("role_name={:?}", self.role_name));
+        canon.push(format!("role_path={}", self.role_path));
+        if let Some(j) = &self.job {
+            canon.push(format!("base={}", j.base_model_identifier));
+            canon.push(format!("model_name={:?}", j.custom_model_name));
+            canon.push(format!("job_name={:?}", j.job_name));
+            canon.push(format!("type={}", j.customization_type.as_str()));
+            for (k, v) in &j.hyper_parameters {
+                canon.push(format!("hp:{k}={v}"));
+            }
+            canon.push(format!("model_key={:?}", j.custom_model_kms_key_arn));
+            if let Some(rft) = &j.reinforcement {
+                canon.push(format!("grader={}", rft.grader_lambda_arn));
+                canon.push(format!("rft_hp={:?}", rft.hyper_parameters));
+            }
+            if let Some(d) = &j.distillation {
+                canon.push(format!("teacher={}", d.teacher_model_identifier));
+                canon.push(format!(
+                    "teacher_max_length={:?}",
+                    d.max_response_length_for_inference
+                ));
+            }
+        }
+        hex_digest(&[canon.join("\n").as_str()], 16)
+    }
+
+    /// Which in-place properties differ (for the answer's Reason and logs).
+    pub(crate) fn in_place_changes(&self, old: &SetupProperties) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut tags_new = self.tags.clone();
+        let mut tags_old = old.tags.clone();
+        tags_new.sort();
+        tags_old.sort();
+        if tags_new != tags_old {
+            changed.push("Tags");
+        }
+        if self.kms_key_arns != old.kms_key_arns {
+            changed.push("KmsKeyArns");
+        }
+        if self.restrict_output_bucket_to_vpc != old.restrict_output_bucket_to_vpc {
+            changed.push("RestrictOutputBucketToVpc");
+        }
+        if self.permissions_boundary_arn != old.permissions_boundary_arn {
+            changed.push("PermissionsBoundaryArn");
+        }
+        if self.s3_endpoint != old.s3_endpoint {
+            changed.push("S3Endpoint");
+        }
+        let flags = |p: &SetupProperties| {
+            p.job
+                .as_ref()
+                .map(|j| (j.stop_job_on_delete, j.delete_custom_model_on_delete))
+        };
+        if flags(self) != flags(old) {
+            changed.push("Job.StopJobOnDelete/DeleteCustomModelOnDelete");
+        }
+        let signal =
+            |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
+        if signal(self) != signal(old) {
+            changed.push("Job.CompletionSignalUrl");
+        }
+        if self.deployment != old.deployment {
+            changed.push("Deployment");
+        }
+        changed
     }
 }

@@ -6,10 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::checks::check_tag;
 use super::error::{ValidationErrors, quote};
-use super::properties::{MAX_HYPER_PARAMETERS, MAX_USER_TAGS, Tag};
+use super::identity::TAG_NAMESPACE;
 use super::s3uri::S3Uri;
+use super::tags::{MAX_USER_TAGS, Tag};
+
+/// Bedrock takes at most this many hyperparameters.
+const MAX_HYPER_PARAMETERS: usize = 50;
 
 /// Walks one JSON object, recording problems under the property's full path.
 pub(crate) struct Reader<'a, 'e> {
@@ -365,4 +368,38 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     }
+}
+
+/// One tag's key and value, as IAM, EC2, S3 and Bedrock all accept them.
+fn check_tag(r: &mut Reader, key: &str, value: &str) -> bool {
+    let mut ok = true;
+    let allowed_chars = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+    };
+    if key.chars().count() > 128 || !allowed_chars(key) {
+        r.err(
+            "Key",
+            format!("{} is not a valid tag key", quote(key)),
+            "1-128 letters, digits, spaces and _ . : / = + - @",
+        );
+        ok = false;
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") || key.starts_with(TAG_NAMESPACE) {
+        r.err(
+            "Key",
+            format!("{} is reserved", quote(key)),
+            format!("a key not starting with aws: or {TAG_NAMESPACE}"),
+        );
+        ok = false;
+    }
+    if value.chars().count() > 256 || !allowed_chars(value) {
+        r.err(
+            "Value",
+            format!("{} is not a valid tag value", quote(value)),
+            "0-256 letters, digits, spaces and _ . : / = + - @",
+        );
+        ok = false;
+    }
+    ok
 }

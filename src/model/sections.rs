@@ -13,14 +13,19 @@ use super::customization::{
 };
 use super::error::quote;
 use super::identity::StackIdentity;
-use super::properties::{
-    CustomizationType, DEFAULT_ROLE_PATH, ENDPOINT_KEYS, EndpointPolicyKind, JOB_KEYS, JobConfig,
-    MAX_KMS_KEYS, MAX_ROUTE_TABLES, MAX_SECURITY_GROUPS, MAX_SUBNETS, MAX_VALIDATION_URIS,
+use super::job::{CustomizationType, JOB_KEYS, JobConfig};
+use super::network::{
+    ENDPOINT_KEYS, EndpointPolicyKind, MAX_ROUTE_TABLES, MAX_SECURITY_GROUPS, MAX_SUBNETS,
     S3EndpointConfig, VPC_KEYS, VpcConfig,
 };
 use super::reader::Reader;
 use super::s3uri::S3Uri;
-use super::signal::SignalUrl;
+use super::signal_url::SignalUrl;
+
+/// The IAM path of the service role when `RolePath` is not given.
+pub const DEFAULT_ROLE_PATH: &str = "/bedrock-customization/";
+const MAX_VALIDATION_URIS: usize = 10;
+const MAX_KMS_KEYS: usize = 10;
 
 /// What CloudFormation itself puts in the properties: `ServiceToken` and
 /// `ServiceTimeout`, checked but not kept (they change nothing in AWS).

@@ -3,7 +3,18 @@
 use std::collections::BTreeMap;
 
 use super::identity::{ORPHAN_TAG_KEY, OWNER_TAG_KEY};
-use super::properties::Tag;
+
+/// IAM allows 50 tags on a role; two are ours (owner and fingerprint).
+pub(crate) const MAX_USER_TAGS: usize = 48;
+
+/// One of the user's `Tags`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tag {
+    /// `Key`.
+    pub key: String,
+    /// `Value`.
+    pub value: String,
+}
 
 /// A set of tags: what a part should carry, or what it carries now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

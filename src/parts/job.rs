@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{PartError, Removal, aws_error, tag_scoped_removal, unless_not_found};
-use crate::cfn::JobEnd;
+use crate::completion::JobEnd;
 use crate::model::backoff::{self, Backoff};
 use crate::model::customization::{BaseMetadataFilter, MetadataFilters, RftHyperParameters};
 use crate::model::{

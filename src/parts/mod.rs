@@ -7,7 +7,6 @@ pub(crate) mod deployment;
 pub(crate) mod endpoint;
 pub(crate) mod job;
 pub(crate) mod network;
-pub(crate) mod pending_completion;
 pub(crate) mod preflight;
 pub(crate) mod role;
 pub(crate) mod teacher;

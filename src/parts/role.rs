@@ -315,7 +315,7 @@ pub(crate) async fn teardown(
     if !is_ours(&role, physical_id) {
         return Ok(Removal::NotOurs);
     }
-    if !crate::model::properties::role_path_within(role.path(), managed_path) {
+    if !crate::model::role_path_within(role.path(), managed_path) {
         return Err(PartError::input(
             "RolePath",
             format!(

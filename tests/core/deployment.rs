@@ -75,7 +75,7 @@ fn the_derived_name_fits_the_api_for_the_longest_physical_id() {
     let pid = "a".repeat(56);
     let name = derived_deployment_name(&pid);
     assert!(
-        name.len() <= 63 && bedrock_setup::model::properties::is_model_name(&name),
+        name.len() <= 63 && bedrock_setup::model::is_model_name(&name),
         "{name}"
     );
 }

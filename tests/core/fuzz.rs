@@ -41,7 +41,9 @@ pub(crate) fn arb_json() -> impl Strategy<Value = Value> {
 pub(crate) fn paths() -> Vec<String> {
     use bedrock_setup::model::customization::INVOCATION_LOGS_KEYS;
     use bedrock_setup::model::deployment::DEPLOYMENT_KEYS;
-    use bedrock_setup::model::properties::{ENDPOINT_KEYS, JOB_KEYS, TOP_LEVEL, VPC_KEYS};
+    use bedrock_setup::model::job::JOB_KEYS;
+    use bedrock_setup::model::network::{ENDPOINT_KEYS, VPC_KEYS};
+    use bedrock_setup::model::properties::TOP_LEVEL;
     let nested = |parent: &str, keys: &[&str]| -> Vec<String> {
         keys.iter().map(|k| format!("{parent}.{k}")).collect()
     };

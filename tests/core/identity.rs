@@ -1,6 +1,6 @@
 use bedrock_setup::model::StackIdentity;
 use bedrock_setup::model::identity::*;
-use bedrock_setup::model::properties::{is_job_name, is_model_name};
+use bedrock_setup::model::{is_job_name, is_model_name};
 
 use crate::common::*;
 

@@ -125,7 +125,7 @@ fn in_place_changes_keep_the_id() {
 
 #[test]
 fn service_timeout_is_validated_and_read_for_the_budget() {
-    use bedrock_setup::model::properties::service_timeout;
+    use bedrock_setup::model::service_timeout;
     use std::time::Duration;
     for (v, want) in [
         (json!("1"), Some(1)),

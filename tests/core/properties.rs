@@ -1,5 +1,5 @@
-use bedrock_setup::model::properties::{DEFAULT_ROLE_PATH, is_job_name, is_model_name};
 use bedrock_setup::model::{CustomizationType, EndpointPolicyKind, StackIdentity};
+use bedrock_setup::model::{DEFAULT_ROLE_PATH, is_job_name, is_model_name};
 use serde_json::{Value, json};
 
 use crate::common::*;

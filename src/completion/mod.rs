@@ -1,20 +1,33 @@
-//! The completion path: learning that a job ended, deploying a Completed
-//! job's model when the setup asks for it (SPEC section 8), and signalling
-//! its WaitConditionHandle once all of that is done. Bedrock publishes "Model
-//! Customization Job State Change" events on a best-effort basis, so a
-//! scheduled sweep also finds owned jobs that ended with a signal pending.
-//! The event is only a trigger: the job is read back from Bedrock, and only
-//! a job carrying our owner tag whose setup registered a signal is signalled.
+//! The completion path: what happens after a Create has answered, driven by
+//! EventBridge rather than CloudFormation. It learns that a job ended,
+//! deploys a Completed job's model when the setup asks for it (SPEC section
+//! 8), and signals the setup's WaitConditionHandle once all of that is done.
+//! Bedrock publishes "Model Customization Job State Change" events on a
+//! best-effort basis, so a scheduled sweep also finds owned jobs that ended
+//! with something still owed. The event is only a trigger: the job is read
+//! back from Bedrock, and only a job carrying our owner tag whose setup
+//! registered a record is acted on.
+//!
+//! Its pieces: `pending` (the record a setup registers when its job is
+//! submitted: the signal and the deployment owed), `signal` (how the job's
+//! end is told to CloudFormation's wait condition), this module (the event
+//! and the sweep); the URL itself is a property, `model::SignalUrl`, and the
+//! deployment's calls are `parts::deployment`.
 
 use serde_json::Value;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::cfn::{Answerer, JobEnd, deployment_signal_body, signal_body};
+pub(crate) mod pending;
+mod signal;
+
+use crate::cfn::Answerer;
 use crate::model::DeploymentSpec;
 use crate::model::deployment::{NextStep, next_step};
-use crate::parts::pending_completion::{self, PendingCompletion};
 use crate::parts::{Clients, PartError, deployment, job};
+use pending::PendingCompletion;
+pub use signal::JobEnd;
+use signal::{deployment_signal_body, signal_body};
 
 /// What an EventBridge event asks of the handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +84,7 @@ async fn job_ended(
         info!(job = job_name, "not one of ours; ignored");
         return Ok(false);
     };
-    match pending_completion::find(&clients.ssm, &owner).await? {
+    match pending::find(&clients.ssm, &owner).await? {
         Some(pending) if pending.job_name == job_name => {
             settle(clients, answerer, (&owner, &pending), state.end, deadline).await
         }
@@ -91,7 +104,7 @@ async fn sweep(
 ) -> Result<usize, PartError> {
     let mut settled = 0;
     let mut first_error = None;
-    for (owner, pending) in pending_completion::all(&clients.ssm).await? {
+    for (owner, pending) in pending::all(&clients.ssm).await? {
         let done = async {
             let state = job::state(&clients.bedrock, &pending.job_name).await?;
             let end = match state {
@@ -130,7 +143,7 @@ async fn settle(
     clients: &Clients,
     answerer: &Answerer,
     (owner, pending): (&str, &PendingCompletion),
-    end: Option<crate::cfn::JobEnd>,
+    end: Option<JobEnd>,
     deadline: Instant,
 ) -> Result<bool, PartError> {
     let Some(end) = end else { return Ok(false) };
@@ -154,7 +167,7 @@ async fn settle(
         }
         info!(job = %pending.job_name, url = %url, "completion signal sent");
     }
-    pending_completion::remove(&clients.ssm, owner).await?;
+    pending::remove(&clients.ssm, owner).await?;
     Ok(true)
 }
 

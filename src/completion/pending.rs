@@ -9,8 +9,8 @@ use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde_json::{Value, json};
 
-use super::{PartError, Removal, aws_error, removal, unless_not_found};
 use crate::model::{DeploymentSpec, SignalUrl};
+use crate::parts::{PartError, Removal, aws_error, removal, unless_not_found};
 
 /// Where the pending records live.
 pub(crate) const PREFIX: &str = "/bedrock-customization-setup/";

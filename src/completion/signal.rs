@@ -39,7 +39,7 @@ fn shortened(message: &str) -> String {
 /// The signal's JSON body: `SUCCESS` with the custom model's ARN as `Data`,
 /// or `FAILURE` with Bedrock's message; the job's name as `UniqueId`, so a
 /// repeated signal counts once.
-pub fn signal_body(end: &JobEnd, job_name: &str) -> String {
+pub(super) fn signal_body(end: &JobEnd, job_name: &str) -> String {
     let (status, reason, data) = match end {
         JobEnd::Completed { model_arn } => (
             "SUCCESS",
@@ -67,7 +67,7 @@ pub fn signal_body(end: &JobEnd, job_name: &str) -> String {
 /// `SUCCESS` with the ARN to invoke as `Data` once the deployment is ready,
 /// `FAILURE` with Bedrock's message if it failed. Same `UniqueId` as the
 /// job's own signal: the WaitCondition counts one signal per job.
-pub fn deployment_signal_body(job_name: &str, deployment: Result<&str, &str>) -> String {
+pub(super) fn deployment_signal_body(job_name: &str, deployment: Result<&str, &str>) -> String {
     let (status, reason, data) = match deployment {
         Ok(arn) => (
             "SUCCESS",

@@ -69,7 +69,7 @@ test: lint judge
 # after `make test` nothing is compiled again. The deployed binary is `make
 # build`'s, which has no test code.
 run: venv judge
-	cargo test --no-run --test lambda_binary
+	cargo test --no-run --test emulated
 	$(VENV)/bin/python scripts/local_run.py --bootstrap $(TARGET_DIR)/debug/bootstrap
 
 # The handler under `cargo lambda watch` with the emulator's environment; the

@@ -1,6 +1,5 @@
 //! Edits of JSON property sets by dotted path, for tests that vary one
 //! property at a time.
-#![allow(dead_code)]
 
 use serde_json::Value;
 

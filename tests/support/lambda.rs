@@ -1,6 +1,5 @@
 //! A fake Lambda Runtime API and a fake ResponseURL, both on loopback, so
 //! the real bootstrap binary runs unmodified.
-#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -343,7 +342,6 @@ pub struct FakeRuntime {
     queue: Arc<Mutex<VecDeque<Invocation>>>,
     queued: Arc<Notify>,
     reported: Arc<Mutex<Vec<(String, Reported)>>>,
-    pub first_next_at: Arc<Mutex<Option<std::time::Instant>>>,
 }
 
 impl FakeRuntime {
@@ -351,21 +349,12 @@ impl FakeRuntime {
         let queue: Arc<Mutex<VecDeque<Invocation>>> = Arc::new(Mutex::new(VecDeque::new()));
         let queued = Arc::new(Notify::new());
         let reported = Arc::new(Mutex::new(Vec::new()));
-        let first_next_at = Arc::new(Mutex::new(None));
-        let (q, qn, r, f) = (
-            queue.clone(),
-            queued.clone(),
-            reported.clone(),
-            first_next_at.clone(),
-        );
+        let (q, qn, r) = (queue.clone(), queued.clone(), reported.clone());
         let addr = serve(move |parts: Parts, body: Vec<u8>| {
-            let (q, qn, r, f) = (q.clone(), qn.clone(), r.clone(), f.clone());
+            let (q, qn, r) = (q.clone(), qn.clone(), r.clone());
             async move {
                 let path = parts.path().to_string();
                 if path == "/2018-06-01/runtime/invocation/next" {
-                    f.lock()
-                        .expect("lock")
-                        .get_or_insert_with(std::time::Instant::now);
                     // Long poll, as Lambda does, until an event is queued.
                     let inv = loop {
                         let notified = qn.notified();
@@ -416,7 +405,6 @@ impl FakeRuntime {
             queue,
             queued,
             reported,
-            first_next_at,
         }
     }
 

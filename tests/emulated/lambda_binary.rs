@@ -1,19 +1,17 @@
 //! The real bootstrap binary, unmodified, under a fake Lambda Runtime API,
 //! answering a local ResponseURL; plus the panic path in-process.
 
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use crate::support::lambda::{
+    FakeRuntime, Function, Reported, ResponseReceiver, SIGNATURE, free_port, response_url,
+};
+use crate::support::*;
 use bedrock_setup::cfn::{Answerer, Outcome};
 use bedrock_setup::handler::Handler;
 use bedrock_setup::lifecycle::Settings;
 use serde_json::{Value, json};
-use support::lambda::{
-    FakeRuntime, Function, Reported, ResponseReceiver, SIGNATURE, free_port, response_url,
-};
-use support::*;
 
 fn bootstrap() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_bootstrap"))

@@ -3,15 +3,13 @@
 //! the sample events, answering their local ResponseURL. Driven here so that
 //! this path cannot silently rot.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::lambda::free_port;
+use crate::support::*;
 use serde_json::Value;
-use support::lambda::free_port;
-use support::*;
 
 /// `scripts/watch.py`, stopped (with its `cargo lambda watch` and emulator)
 /// when dropped.

@@ -6,8 +6,8 @@
 //! their neighbours denied), a doomed input refused by pre-flight with
 //! nothing made, and a Delete that leaves nothing.
 
-mod support;
-
+use crate::support::json_paths::{with, without};
+use crate::support::*;
 use aws_sdk_bedrock::types::{
     CustomizationConfig, GraderConfig, InvocationLogSource, ReasoningEffort, RequestMetadataFilters,
 };
@@ -15,8 +15,6 @@ use bedrock_setup::cfn::{Outcome, Status};
 use bedrock_setup::lifecycle::run;
 use bedrock_setup::parts::Clients;
 use serde_json::{Value, json};
-use support::json_paths::{with, without};
-use support::*;
 
 /// An empty ZIP archive: all moto needs of a function's code.
 const EMPTY_ZIP: &[u8] = &[

@@ -1,13 +1,11 @@
 //! The whole lifecycle, run by the real handler code against the emulator,
 //! with the resulting state read through independent clients.
 
-mod support;
-
+use crate::support::*;
 use bedrock_setup::cfn::{Outcome, Status};
 use bedrock_setup::lifecycle::run;
 use bedrock_setup::model::OWNER_TAG_KEY;
 use serde_json::{Value, json};
-use support::*;
 
 fn assert_success(o: &Outcome) {
     assert_eq!(

@@ -1,14 +1,14 @@
-//! README promises that were tested only as plan decisions, now end to end
-//! against the emulator: each in-place Update changes exactly what it says
-//! and no more, and each kind of Delete does what the README says it does.
+//! Each kind of in-place Update changes exactly what it says and no more,
+//! and each kind of Delete (the job kept running, an ended job, a managed
+//! policy someone attached, properties that never validated, a foreign part
+//! or model under our name) does what the README says; `lifecycle` holds
+//! the main paths these vary.
 
-mod support;
-
+use crate::support::json_paths::{with, without};
+use crate::support::*;
 use bedrock_setup::cfn::{Outcome, Status};
 use bedrock_setup::lifecycle::run;
 use serde_json::{Value, json};
-use support::json_paths::{with, without};
-use support::*;
 
 const KMS_POLICY: &str = "BedrockCustomizationKmsAccess";
 

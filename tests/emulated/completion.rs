@@ -4,15 +4,13 @@
 //! AWS's documented sample, and the scheduled sweep), and signalling a local
 //! WaitConditionHandle URL.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::lambda::*;
+use crate::support::*;
 use serde_json::json;
-use support::lambda::*;
-use support::*;
 
-use support::bed::{Bed, job_state_change, scheduled, str_of};
+use crate::support::bed::{Bed, job_state_change, scheduled, str_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_job_is_signalled_once_with_its_model() {

@@ -3,13 +3,11 @@
 //! no call that changes anything; a check the user's policies prevent is a
 //! warning; an Update of only ServiceTimeout changes nothing.
 
-mod support;
-
+use crate::support::json_paths::with;
+use crate::support::*;
 use bedrock_setup::cfn::{Outcome, Status};
 use bedrock_setup::lifecycle::run;
 use serde_json::{Value, json};
-use support::json_paths::with;
-use support::*;
 
 async fn create_with(emu: &Emulator, id: &str, props: Value) -> Outcome {
     emu.clear_requests().await;

@@ -2,13 +2,11 @@
 //! emulator, whose deployments are served shaped like Bedrock's API
 //! (tests/emulator/deployments.py) and judged like every other call.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::bed::{Bed, job_state_change, scheduled, str_of};
+use crate::support::*;
 use serde_json::{Value, json};
-use support::bed::{Bed, job_state_change, scheduled, str_of};
-use support::*;
 
 fn with_deployment(mut props: Value, deployment: Value) -> Value {
     props["Deployment"] = deployment;
@@ -481,7 +479,7 @@ async fn deployed_with_a_signal(bed: &mut Bed, handle: &str) -> (String, String)
 async fn a_signal_put_that_keeps_failing_is_sent_by_a_later_sweep_once() {
     let mut bed = Bed::start("deploy-signal-put").await;
     // More 503s than one invocation's attempts: the first sweep gives up.
-    bed.signals = support::lambda::ResponseReceiver::start(10).await;
+    bed.signals = crate::support::lambda::ResponseReceiver::start(10).await;
     let (pid, name) = deployed_with_a_signal(&mut bed, "wait-p").await;
     bed.invoke(scheduled()).await;
     assert!(bed.signals.answers().is_empty(), "every attempt failed");
@@ -504,7 +502,7 @@ async fn a_signal_put_that_hangs_is_tried_again_and_sent_once() {
     let mut bed = Bed::start("deploy-signal-hang").await;
     // The first PUT is held open past the HTTP client's 10 s timeout.
     bed.signals =
-        support::lambda::ResponseReceiver::start_stalling(1, Duration::from_secs(30)).await;
+        crate::support::lambda::ResponseReceiver::start_stalling(1, Duration::from_secs(30)).await;
     let (pid, name) = deployed_with_a_signal(&mut bed, "wait-h").await;
     bed.invoke(scheduled()).await;
     assert_eq!(bed.signals.attempts(), 2, "the hung attempt, then one more");

@@ -4,12 +4,10 @@
 //! test here shows a judge biting: a grant removed, a malformed request, a
 //! path or bucket the deployment does not cover.
 
-mod support;
-
+use crate::support::*;
 use bedrock_setup::cfn::Status;
 use bedrock_setup::lifecycle::{Settings, run};
 use serde_json::{Value, json};
-use support::*;
 
 /// `template.yaml` with one edit, written where only this test reads it.
 fn template_with(name: &str, from: &str, to: &str) -> std::path::PathBuf {

@@ -178,6 +178,24 @@ pub fn decide(e: &EventFacts) -> Decision {
     }
 }
 
+/// Whether the new properties need a new setup: their fingerprint differs
+/// from the old properties', unless the deployed setup already is what they
+/// describe (CloudFormation rolling back a failed replacement). Old
+/// properties that never validated never changed anything; the deployed
+/// setup is reconciled in place.
+fn needs_replacement(
+    deployed_fingerprint: Option<&str>,
+    old: Option<&SetupProperties>,
+    new: &SetupProperties,
+) -> bool {
+    let target = new.replacement_fingerprint();
+    match (deployed_fingerprint, old) {
+        (Some(deployed), _) if deployed == target => false,
+        (_, Some(old)) => old.replacement_fingerprint() != target,
+        (_, None) => false,
+    }
+}
+
 fn decide_update(e: &EventFacts) -> Decision {
     let current = e.physical_id.unwrap_or_default().to_string();
     let new = match properties_to_apply(e) {
@@ -194,16 +212,7 @@ fn decide_update(e: &EventFacts) -> Decision {
         });
     }
     let old = e.old_properties.and_then(|o| o.as_ref().ok()).cloned();
-    let target = new.replacement_fingerprint();
-    let replace = match (e.deployed_fingerprint, &old) {
-        // The deployed setup already is what the new properties describe
-        // (e.g. CloudFormation rolling back a failed replacement).
-        (Some(deployed), _) if deployed == target => false,
-        (_, Some(old)) => old.replacement_fingerprint() != target,
-        // Old properties that never validated never changed anything; the
-        // deployed setup is reconciled in place.
-        (_, None) => false,
-    };
+    let replace = needs_replacement(e.deployed_fingerprint, old.as_ref(), &new);
     if !replace && old.as_ref() == Some(&new) {
         return Decision::Unchanged {
             physical_id: current,
@@ -221,18 +230,19 @@ fn decide_update(e: &EventFacts) -> Decision {
             how: EnsureKind::InPlace { changed },
         });
     }
-    if let Some(old) = &old {
-        let clashes = fixed_name_clashes(old, &current, &new);
-        if !clashes.is_empty() {
-            return Decision::Refuse {
-                physical_id: current,
-                reason: format!(
-                    "this update replaces the setup, and the old one stays until CloudFormation deletes it, so the fixed name{} {} cannot be reused: change the name or leave it unset",
-                    crate::model::error::plural(clashes.len(), "", "s"),
-                    clashes.join(", ")
-                ),
-            };
-        }
+    let clashes = old
+        .as_ref()
+        .map(|old| fixed_name_clashes(old, &current, &new))
+        .unwrap_or_default();
+    if !clashes.is_empty() {
+        return Decision::Refuse {
+            physical_id: current,
+            reason: format!(
+                "this update replaces the setup, and the old one stays until CloudFormation deletes it, so the fixed name{} {} cannot be reused: change the name or leave it unset",
+                crate::model::error::plural(clashes.len(), "", "s"),
+                clashes.join(", ")
+            ),
+        };
     }
     Decision::Ensure(Ensure {
         physical_id: replacement_id,

@@ -281,63 +281,87 @@ fn check(setup: &Setup<'_>, observed: Observed) -> Result<ToMake, PartError> {
     if let Some(spec) = &setup.names.deployment {
         deployment::check_owner(observed.deployment.as_ref(), spec, pid)?;
     }
-    // The setup this one replaces, or a failed replacement of this one left
-    // behind: an endpoint of theirs on our route tables is ours to take.
     let orphan = observed
         .role
         .as_ref()
         .and_then(role::orphan_of)
         .map(str::to_string);
+    let endpoint = endpoint_to_make(setup, &observed, orphan.as_deref())?;
+    let bucket_statement = bucket_statement_to_make(setup, &observed);
+    let Observed { role, vpc, job, .. } = observed;
+    Ok(ToMake {
+        role: want_role,
+        existing_role: role,
+        endpoint,
+        job: job_to_make(setup, job)?,
+        bucket_statement,
+        vpc_id: vpc.map(|f| f.vpc_id),
+        orphan,
+    })
+}
+
+/// The endpoint on the VPC's route tables. The setup this one replaces, or
+/// a failed replacement of this one left behind (`orphan`): an endpoint of
+/// theirs on our route tables is ours to take.
+fn endpoint_to_make(
+    setup: &Setup<'_>,
+    observed: &Observed,
+    orphan: Option<&str>,
+) -> Result<Option<(DesiredEndpoint, Resolved)>, PartError> {
+    let (Some(facts), true) = (&observed.vpc, setup.props().wants_endpoint()) else {
+        return Ok(None);
+    };
     let take_over_from = match &setup.plan.how {
         EnsureKind::Replace {
             old_physical_id, ..
         } => Some(old_physical_id.clone()),
-        _ => orphan.clone(),
+        _ => orphan.map(str::to_string),
     };
-    let endpoint = match (&observed.vpc, props.wants_endpoint()) {
-        (Some(facts), true) => {
-            let want = desired_endpoint(
-                stack,
-                setup.ctx.req,
-                pid,
-                props,
-                (facts, &observed.gateways.service_name),
-                take_over_from,
-            );
-            let resolved = endpoint::resolve(&observed.gateways.endpoints, &want)?;
-            Some((want, resolved))
-        }
-        _ => None,
+    let want = desired_endpoint(
+        setup.ctx.stack,
+        setup.ctx.req,
+        setup.pid(),
+        setup.props(),
+        (facts, &observed.gateways.service_name),
+        take_over_from,
+    );
+    let resolved = endpoint::resolve(&observed.gateways.endpoints, &want)?;
+    Ok(Some((want, resolved)))
+}
+
+/// The job to submit or adopt; one under our name that is not ours fails.
+fn job_to_make(
+    setup: &Setup<'_>,
+    observed: Option<JobObservation>,
+) -> Result<Option<(DesiredJob, JobObservation)>, PartError> {
+    let props = setup.props();
+    let (Some(j), Some((job_name, model_name)), Some(obs)) =
+        (&props.job, setup.job_names(), observed)
+    else {
+        return Ok(None);
     };
-    let job = match (&props.job, setup.job_names(), observed.job) {
-        (Some(j), Some((job_name, model_name)), Some(obs)) => {
-            let want = desired_job(props, j, pid, job_name, model_name);
-            job::check(&obs, &want)?;
-            Some((want, obs))
-        }
-        _ => None,
+    let want = desired_job(props, j, setup.pid(), job_name, model_name);
+    job::check(&obs, &want)?;
+    Ok(Some((want, obs)))
+}
+
+/// Our statement for the output bucket, with its policy as observed, when
+/// the bucket is to be restricted to the VPC.
+fn bucket_statement_to_make(
+    setup: &Setup<'_>,
+    observed: &Observed,
+) -> Option<(Value, Option<ReadPolicy>)> {
+    let props = setup.props();
+    let (Some(facts), true) = (&observed.vpc, props.restrict_output_bucket_to_vpc) else {
+        return None;
     };
-    let bucket_statement = match (&observed.vpc, props.restrict_output_bucket_to_vpc) {
-        (Some(facts), true) => Some((
-            output_bucket_statement(
-                &bucket_statement_sid(pid),
-                &stack.partition,
-                &props.output_data.bucket,
-                &facts.vpc_id,
-            ),
-            observed.bucket_policy,
-        )),
-        _ => None,
-    };
-    Ok(ToMake {
-        role: want_role,
-        existing_role: observed.role,
-        endpoint,
-        job,
-        bucket_statement,
-        vpc_id: observed.vpc.map(|f| f.vpc_id),
-        orphan,
-    })
+    let statement = output_bucket_statement(
+        &bucket_statement_sid(setup.pid()),
+        &setup.ctx.stack.partition,
+        &props.output_data.bucket,
+        &facts.vpc_id,
+    );
+    Some((statement, observed.bucket_policy.clone()))
 }
 
 /// Step 3: the role and then the job (which needs only the role), the

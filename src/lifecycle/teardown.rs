@@ -38,99 +38,124 @@ pub(super) async fn teardown(
     after_failure: bool,
 ) -> Result<String, PartError> {
     let names = props.names(pid);
-    let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
-    // The deployment goes first, whatever the flags say (it bills while it
-    // stands), and the model only once it is gone: Bedrock refuses to
-    // delete a model a deployment serves. Stopping the job waits for none
-    // of this.
-    let job_part = async {
-        let delete_model = props
-            .job
-            .as_ref()
-            .is_some_and(|j| j.delete_custom_model_on_delete || after_failure);
-        let deployment = match &names.deployment {
-            Some(spec) => {
-                let until = settings.assume_role_retry.until;
-                Box::pin(deployment::remove(
-                    &clients.bedrock,
-                    pid,
-                    spec,
-                    delete_model,
-                    until,
-                ))
-                .await
-                .map(Some)
-            }
-            None => Ok(None),
-        };
-        let job = match (&props.job, job_names) {
-            (Some(j), Some(named)) => job::teardown(
-                &clients.bedrock,
-                pid,
-                named,
-                j.stop_job_on_delete || after_failure,
-                delete_model && deployment.is_ok(),
-            )
-            .await
-            .map(Some),
-            _ => Ok(None),
-        };
-        (deployment, job)
-    };
     let bucket = props.output_data.bucket.as_str();
-    let bucket_part = async {
-        match bucket_policy::remove_statement_by_sid(
-            &clients.s3,
-            bucket,
-            &bucket_statement_sid(pid),
-        )
-        .await
-        {
-            Ok(removed) => Ok(removed),
-            // Without the restriction there is nothing of ours to find, and
-            // a bucket we cannot read must not block the Delete.
-            Err(e) if !props.restrict_output_bucket_to_vpc => {
-                warn!(error = %e, "could not check the output bucket policy");
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
-    };
-    let role_part = role::teardown(
-        &clients.iam,
-        &names.role_name,
-        pid,
-        &settings.managed_role_path,
-    );
-    let signal_part = async {
-        let wanted = props
-            .job
-            .as_ref()
-            .is_some_and(|j| j.completion_signal_url.is_some() || props.deployment.is_some());
-        if wanted {
-            pending::remove(&clients.ssm, pid).await
-        } else {
-            Ok(Removal::NotFound)
-        }
-    };
     // Every part at once: stopping the job needs neither the role nor the
     // network, and none of them needs the job.
-    let ((deployment_done, job_done), bucket_done, endpoints, role_done, signal_done) = tokio::join!(
-        job_part,
-        bucket_part,
+    let ((deployment, job), bucket_done, endpoints, role, signal) = tokio::join!(
+        // Boxed: inline beside the others it outgrows a debug build's stack.
+        Box::pin(remove_deployment_then_job(
+            clients,
+            settings,
+            &names,
+            props,
+            after_failure
+        )),
+        remove_bucket_statement(clients, pid, props),
         endpoint::teardown(&clients.ec2, pid),
-        role_part,
-        signal_part
+        role::teardown(
+            &clients.iam,
+            &names.role_name,
+            pid,
+            &settings.managed_role_path
+        ),
+        remove_pending_record(clients, pid, props),
     );
     let outcomes = Outcomes {
-        deployment: deployment_done,
-        job: job_done,
+        deployment,
+        job,
         bucket: bucket_done,
         endpoints,
-        role: role_done,
-        signal: signal_done,
+        role,
+        signal,
     };
     outcomes.summary(pid, &names, bucket, after_failure)
+}
+
+/// The deployment goes first, whatever the flags say (it bills while it
+/// stands), and the model only once it is gone: Bedrock refuses to delete a
+/// model a deployment serves. Stopping the job waits for none of this.
+async fn remove_deployment_then_job(
+    clients: &Clients,
+    settings: &Settings,
+    names: &SetupNames,
+    props: &SetupProperties,
+    after_failure: bool,
+) -> (
+    Result<Option<Removal>, PartError>,
+    Result<Option<job::JobTeardown>, PartError>,
+) {
+    let pid = names.physical_id.as_str();
+    let delete_model = props
+        .job
+        .as_ref()
+        .is_some_and(|j| j.delete_custom_model_on_delete || after_failure);
+    let deployment = match &names.deployment {
+        Some(spec) => {
+            let until = settings.assume_role_retry.until;
+            Box::pin(deployment::remove(
+                &clients.bedrock,
+                pid,
+                spec,
+                delete_model,
+                until,
+            ))
+            .await
+            .map(Some)
+        }
+        None => Ok(None),
+    };
+    let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
+    let job = match (&props.job, job_names) {
+        (Some(j), Some(named)) => job::teardown(
+            &clients.bedrock,
+            pid,
+            named,
+            j.stop_job_on_delete || after_failure,
+            delete_model && deployment.is_ok(),
+        )
+        .await
+        .map(Some),
+        _ => Ok(None),
+    };
+    (deployment, job)
+}
+
+/// Our statement in the output bucket's policy, if there is one.
+async fn remove_bucket_statement(
+    clients: &Clients,
+    pid: &str,
+    props: &SetupProperties,
+) -> Result<bool, PartError> {
+    let bucket = props.output_data.bucket.as_str();
+    match bucket_policy::remove_statement_by_sid(&clients.s3, bucket, &bucket_statement_sid(pid))
+        .await
+    {
+        Ok(removed) => Ok(removed),
+        // Without the restriction there is nothing of ours to find, and a
+        // bucket we cannot read must not block the Delete.
+        Err(e) if !props.restrict_output_bucket_to_vpc => {
+            warn!(error = %e, "could not check the output bucket policy");
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The completion path's record, when the setup registered one.
+async fn remove_pending_record(
+    clients: &Clients,
+    pid: &str,
+    props: &SetupProperties,
+) -> Result<Removal, PartError> {
+    let wanted = props
+        .job
+        .as_ref()
+        .is_some_and(|j| j.completion_signal_url.is_some() || props.deployment.is_some());
+    if wanted {
+        pending::remove(&clients.ssm, pid).await
+    } else {
+        Ok(Removal::NotFound)
+    }
 }
 
 /// What each part's teardown came to.

@@ -31,7 +31,7 @@ import sys
 import time
 import uuid
 
-from localstack import clients, control, function_env, prepare, sample_event, serve_local, start_emulator
+from testbed import clients, control, function_env, prepare, sample_event, serve_local, start_emulator
 
 # Per-call latency, milliseconds, uniform in [lo, hi]: a stated assumption,
 # not a measurement (nothing here reaches AWS). Ranges of the order AWS's

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from localstack import (DEPLOYMENT, clients, control, function_env, inventory, prepare, sample_event, serve_local,
+from testbed import (DEPLOYMENT, clients, control, function_env, inventory, prepare, sample_event, serve_local,
                         start_emulator, violations)
 
 

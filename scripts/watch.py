@@ -25,7 +25,7 @@ import sys
 import threading
 from pathlib import Path
 
-from localstack import DEPLOYMENT, HANDLER_KEY, REGION, ROOT, clients, prepare, sample_event, start_emulator
+from testbed import DEPLOYMENT, HANDLER_KEY, REGION, ROOT, clients, prepare, sample_event, start_emulator
 
 EVENTS = ["create.json", "update-in-place.json", "update-replacement.json", "delete.json",
           "job-state-change.json", "sweep.json", "create-rft.json", "delete-rft.json"]

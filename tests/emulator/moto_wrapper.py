@@ -89,8 +89,10 @@ from werkzeug.serving import make_server
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_model  # noqa: E402
 import authz  # noqa: E402
+import catalogue  # noqa: E402
 import deployments  # noqa: E402
 import latency_model  # noqa: E402
+import moto_patches  # noqa: E402
 import second_judge  # noqa: E402
 import service_role  # noqa: E402
 
@@ -278,83 +280,13 @@ def drop_connection(environ):
     raise ConnectionAbortedError("connection dropped by the test emulator")
 
 
-def set_job_status(payload):
-    from moto.bedrock.models import bedrock_backends
-
-    backend = bedrock_backends[payload.get("account", "123456789012")][payload.get("region", "us-east-1")]
-    job = backend.model_customization_jobs[payload["job_name"]]
-    job.status = payload["status"]
-    if "failure_message" in payload:
-        job.failure_message = payload["failure_message"]
 
 
-def _test_data(name):
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), encoding="utf-8") as f:
-        return json.load(f)
 
-
-CATALOGUE = _test_data("foundation_models.json")["models"]
-
-
-def foundation_models(environ, operation):
-    """Bedrock's foundation-model catalogue of the request's region."""
+def request_region(environ):
+    """The region the request was signed for."""
     m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    region = m.group(2) if m else "us-east-1"
-    models = [] if region.startswith("cn-") else CATALOGUE
-
-    def details(model):
-        d = {"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model['modelId']}",
-             "inputModalities": ["TEXT"], "outputModalities": ["TEXT"], "responseStreamingSupported": True,
-             "inferenceTypesSupported": ["ON_DEMAND"], "modelLifecycle": {"status": "ACTIVE"}}
-        d.update(model)
-        return d
-
-    headers = [("Content-Type", "application/json")]
-    if operation == "ListFoundationModels":
-        data = json.dumps({"modelSummaries": [details(x) for x in models]}).encode()
-        return "200 OK", headers + [("Content-Length", str(len(data)))], data
-    identifier = urllib.parse.unquote(environ.get("PATH_INFO", "").rsplit("/", 1)[-1])
-    identifier = identifier.rsplit("foundation-model/", 1)[-1]
-    for x in models:
-        if x["modelId"] == identifier:
-            data = json.dumps({"modelDetails": details(x)}).encode()
-            return "200 OK", headers + [("Content-Length", str(len(data)))], data
-    data = json.dumps({"message": f"The model {identifier} does not exist in {region}."}).encode()
-    return "404 Not Found", headers + [("x-amzn-ErrorType", "ResourceNotFoundException"),
-                                       ("Content-Length", str(len(data)))], data
-
-
-PROFILES = _test_data("inference_profiles.json")["profiles"]
-
-
-def inference_profile(environ):
-    """GetInferenceProfile of a cross-region profile of the request's
-    geography (`us.` for us-*, `eu.` for eu-*, ...), by id or ARN."""
-    m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    region = m.group(2) if m else "us-east-1"
-    account = JUDGE["account"]
-    identifier = urllib.parse.unquote(environ.get("PATH_INFO", "")[len("/inference-profiles/"):])
-    identifier = identifier.rsplit("inference-profile/", 1)[-1]
-    headers = [("Content-Type", "application/json")]
-    for p in PROFILES:
-        if p["inferenceProfileId"] == identifier and region in p["regions"]:
-            answer = {
-                "inferenceProfileName": p["inferenceProfileName"],
-                "description": p["description"],
-                "inferenceProfileArn": f"arn:aws:bedrock:{region}:{account}:inference-profile/{identifier}",
-                "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{p['modelId']}"}
-                           for r in p["regions"]],
-                "inferenceProfileId": identifier,
-                "status": "ACTIVE",
-                "type": "SYSTEM_DEFINED",
-                "createdAt": "2025-01-01T00:00:00Z",
-                "updatedAt": "2025-01-01T00:00:00Z",
-            }
-            data = json.dumps(answer).encode()
-            return "200 OK", headers + [("Content-Length", str(len(data)))], data
-    data = json.dumps({"message": f"The inference profile {identifier} does not exist in {region}."}).encode()
-    return "404 Not Found", headers + [("x-amzn-ErrorType", "ResourceNotFoundException"),
-                                       ("Content-Length", str(len(data)))], data
+    return m.group(2) if m else "us-east-1"
 
 
 def control(environ, start_response, body):
@@ -379,7 +311,7 @@ def control(environ, start_response, body):
         with LOCK:
             result = {"inflight": INFLIGHT[0]}
     elif path == "/_emulator/bedrock/job-status" and method == "POST":
-        set_job_status(json.loads(body))
+        moto_patches.set_job_status(json.loads(body))
     elif path == "/_emulator/bedrock/deployment-status" and method == "POST":
         payload = json.loads(body or b"{}")
         if "auto_ready_s" in payload:
@@ -642,9 +574,9 @@ class Wrapper:
 
     def answer(self, environ, service, operation):
         if service == "bedrock" and operation in ("GetFoundationModel", "ListFoundationModels"):
-            return foundation_models(environ, operation)
+            return catalogue.foundation_models(environ, operation, request_region(environ))
         if service == "bedrock" and operation == "GetInferenceProfile":
-            return inference_profile(environ)
+            return catalogue.inference_profile(environ, request_region(environ), JUDGE["account"])
         if service == "bedrock" and operation in deployments.OPERATIONS:
             return self.deployment(environ, operation)
         if service == "bedrock" and operation in ("ListTagsForResource", "TagResource", "UntagResource"):
@@ -728,8 +660,8 @@ def main():
             # Started now, so that a missing install fails the start, not a request.
             SECOND["judge"].ask({"op": "grants", "statements": []})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    idempotent_endpoint_delete()
-    jobs_keep_what_was_sent()
+    moto_patches.idempotent_endpoint_delete()
+    moto_patches.jobs_keep_what_was_sent()
     dispatcher = DomainDispatcherApplication(create_backend_app)
     warm(dispatcher, JUDGE["account"], JUDGE["region"])
     app = Wrapper(dispatcher)
@@ -738,65 +670,6 @@ def main():
     print(f"PORT {server.server_port}", flush=True)
     threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     server.serve_forever()
-
-
-def idempotent_endpoint_delete():
-    """DeleteVpcEndpoints leaves an endpoint listed in the `deleted` state;
-    deleting it again must not touch routes it no longer has."""
-    from moto.ec2.models.vpcs import VPCBackend
-
-    original = VPCBackend.delete_vpc_endpoints
-
-    def delete(self, vpce_ids=None):
-        live = [i for i in vpce_ids or []
-                if getattr(self.vpc_end_points.get(i), "state", None) != "deleted"]
-        return original(self, live)
-
-    VPCBackend.delete_vpc_endpoints = delete
-
-
-def jobs_keep_what_was_sent():
-    """moto's customization job forgets `customizationConfig` and insists on
-    `trainingDataConfig.s3Uri`; Bedrock keeps the first and takes invocation
-    logs instead of the second. Both are kept as sent, and answered. And its
-    `outputModelArn` names the model the job made."""
-    from moto.bedrock import models, responses
-
-    original_init = models.ModelCustomizationJob.__init__
-    original_to_dict = models.ModelCustomizationJob.to_dict
-    original_create = responses.BedrockResponse.create_model_customization_job
-
-    def init(self, job_name, custom_model_name, role_arn, base_model_identifier, training_data_config,
-             *args, **kwargs):
-        sent = training_data_config
-        if isinstance(sent, dict) and "s3Uri" not in sent and "invocationLogsConfig" in sent:
-            source = ((sent["invocationLogsConfig"] or {}).get("invocationLogSource") or {}).get("s3Uri", "")
-            training_data_config = {"s3Uri": source}
-        original_init(self, job_name, custom_model_name, role_arn, base_model_identifier,
-                      training_data_config, *args, **kwargs)
-        self.training_data_config = sent
-        # moto names the job's output `<model>-<job>` and the model it makes
-        # `<model>`; Bedrock's job reports the model it made.
-        self.output_model_name = custom_model_name
-        self.output_model_arn = self.output_model_arn.rsplit("/", 1)[0] + "/" + custom_model_name
-
-    def to_dict(self):
-        d = original_to_dict(self)
-        if getattr(self, "customization_config", None):
-            d["customizationConfig"] = self.customization_config
-        return d
-
-    def create(self):
-        answer = original_create(self)
-        params = json.loads(self.body)
-        job = self.bedrock_backend.model_customization_jobs.get(params.get("jobName"))
-        if job is not None:
-            job.customization_config = params.get("customizationConfig")
-        return answer
-
-    models.ModelCustomizationJob.__init__ = init
-    models.ModelCustomizationJob.to_dict = to_dict
-    responses.BedrockResponse.create_model_customization_job = create
 
 
 def exit_with_parent(parent):

@@ -1,7 +1,7 @@
 //! Clients for the handler under test: its credentials, the production
 //! retry count with test-sized backoff and timeouts, a retry quota of its own.
 
-use super::{HANDLER_ACCESS_KEY, REGION};
+use super::{REGION, deployment};
 use std::time::Duration;
 
 use aws_config::Region;
@@ -10,7 +10,13 @@ use bedrock_setup::parts::Clients;
 
 /// The handler's credentials in every test.
 pub fn handler_credentials() -> Credentials {
-    Credentials::new(HANDLER_ACCESS_KEY, "handler-secret", None, None, "test")
+    Credentials::new(
+        deployment().handler_access_key.clone(),
+        "handler-secret",
+        None,
+        None,
+        "test",
+    )
 }
 
 /// The per-attempt timeout of `fast_retry_clients` (production: 20 s).

@@ -15,16 +15,47 @@ use serde_json::{Value, json};
 
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
-/// The access key the handler signs with: the emulator judges exactly these
-/// requests against the template's execution role (the test's own set-up
-/// and checks use another key and are not judged).
-pub const HANDLER_ACCESS_KEY: &str = "AKIAHANDLERUNDERTEST";
-/// The template parameters of the deployment the tests stand for.
-pub const DEPLOYED_ROLE_PATH: &str = "/bedrock-customization/";
+/// The tests' output bucket pattern (the scripts deploy with their own).
 pub const DEPLOYED_OUTPUT_BUCKET_PATTERN: &str = "output-bucket";
-/// The handler stack's own key for pending completion signals.
-pub const DEPLOYED_SIGNAL_KEY_ARN: &str =
-    "arn:aws:kms:us-east-1:123456789012:key/5d9a1c7e-0000-4000-8000-00000000516a";
+
+/// The handler deployment the test bed stands for, from
+/// tests/emulator/deployment.json, which the scripts read too.
+pub struct Deployment {
+    /// The key the handler signs with: the emulator judges exactly these
+    /// requests against the template's execution role (the tests' own set-up
+    /// and checks use another key and are not judged).
+    pub handler_access_key: String,
+    /// The template's RolePath parameter.
+    pub role_path: String,
+    /// The handler stack's own key for pending completion signals.
+    pub signal_key_arn: String,
+}
+
+/// The deployment, read once.
+pub fn deployment() -> &'static Deployment {
+    static READ: std::sync::OnceLock<Deployment> = std::sync::OnceLock::new();
+    READ.get_or_init(|| {
+        let v: Value = serde_json::from_str(include_str!("../emulator/deployment.json"))
+            .expect("tests/emulator/deployment.json is JSON");
+        let field = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("tests/emulator/deployment.json has no {k}"))
+                .to_string()
+        };
+        // REGION and ACCOUNT stay constants (events and ARNs format them);
+        // the file is their source, and a drift fails here.
+        assert_eq!(
+            (field("Region"), field("AccountId")),
+            (REGION.to_string(), ACCOUNT.to_string()),
+            "REGION and ACCOUNT must be those of tests/emulator/deployment.json"
+        );
+        Deployment {
+            handler_access_key: field("HandlerAccessKey"),
+            role_path: field("RolePath"),
+            signal_key_arn: field("SignalKeyArn"),
+        }
+    })
+}
 
 /// One emulator process, stopped when dropped.
 pub struct Emulator {
@@ -55,13 +86,16 @@ impl Emulator {
             .args(["--host", "127.0.0.1", "--port", "0"])
             .arg("--template")
             .arg(template)
-            .args(["--principal-key", HANDLER_ACCESS_KEY])
-            .arg(format!("--param=RolePath={DEPLOYED_ROLE_PATH}"))
+            .args(["--principal-key", &deployment().handler_access_key])
+            .arg(format!("--param=RolePath={}", deployment().role_path))
             .arg(format!(
                 "--param=OutputBucketPattern={DEPLOYED_OUTPUT_BUCKET_PATTERN}"
             ))
             .arg(format!("--param=AWS::Region={REGION}"))
-            .arg(format!("--param=SignalKey.Arn={DEPLOYED_SIGNAL_KEY_ARN}"))
+            .arg(format!(
+                "--param=SignalKey.Arn={}",
+                deployment().signal_key_arn
+            ))
             .arg(format!("--param=AWS::AccountId={ACCOUNT}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))

@@ -453,6 +453,18 @@ impl Function {
         aws_endpoint: Option<&str>,
         log_name: &str,
     ) -> Function {
+        Function::start_with_env(binary, runtime, aws_endpoint, log_name, &[])
+    }
+
+    /// The same, with more of the environment set (the system's trust
+    /// store, say).
+    pub fn start_with_env(
+        binary: &Path,
+        runtime: &FakeRuntime,
+        aws_endpoint: Option<&str>,
+        log_name: &str,
+        extra: &[(&str, &str)],
+    ) -> Function {
         let log_path =
             std::env::temp_dir().join(format!("bcs-{}-{log_name}.log", std::process::id()));
         let log = std::fs::File::create(&log_path).expect("log file");
@@ -466,10 +478,10 @@ impl Function {
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bedrock-setup")
             .env("AWS_REGION", super::REGION)
-            .env("AWS_ACCESS_KEY_ID", super::HANDLER_ACCESS_KEY)
+            .env("AWS_ACCESS_KEY_ID", &super::deployment().handler_access_key)
             .env("AWS_SECRET_ACCESS_KEY", "handler-secret")
-            .env("MANAGED_ROLE_PATH", super::DEPLOYED_ROLE_PATH)
-            .env("SIGNAL_KEY_ID", super::DEPLOYED_SIGNAL_KEY_ARN)
+            .env("MANAGED_ROLE_PATH", &super::deployment().role_path)
+            .env("SIGNAL_KEY_ID", &super::deployment().signal_key_arn)
             .env("S3_FORCE_PATH_STYLE", "true")
             .env("ASSUME_ROLE_RETRY_SECONDS", "2")
             .env("RUST_LOG", "info")
@@ -479,6 +491,7 @@ impl Function {
         if let Some(e) = aws_endpoint {
             cmd.env("AWS_ENDPOINT_URL", e);
         }
+        cmd.envs(extra.iter().copied());
         Function {
             child: cmd.spawn().expect("start bootstrap"),
             log_path,

@@ -152,7 +152,7 @@ impl Foreign {
         let check = emu.check_clients().await;
         let roles = ["someone-elses-role", "demo-stack-Customization-theirs"];
         foreign::role(&check, roles[0]).await;
-        foreign::role_under(&check, DEPLOYED_ROLE_PATH, roles[1]).await;
+        foreign::role_under(&check, &deployment().role_path, roles[1]).await;
         let (other_vpc, _, other_table) = foreign::vpc_with_subnet(&check, "10.7").await;
         foreign::s3_endpoint(&check, &other_vpc, &other_table).await;
         let neighbour = check

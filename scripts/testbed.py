@@ -1,6 +1,9 @@
-"""What the local run and the benchmark share: the emulator, the user's own
-infrastructure in it, and a fake Lambda Runtime API that also receives the
-answers sent to the ResponseURL."""
+"""The test bed the scripts share (local_run, bench, bench_propagation,
+watch, compare_behaviour): the emulator (moto behind
+tests/emulator/moto_wrapper.py), the user's own infrastructure in it, and a
+fake Lambda Runtime API that also receives the answers sent to the
+ResponseURL. The deployment it stands for is tests/emulator/deployment.json,
+as in the Rust tests."""
 
 import http.server
 import json
@@ -15,15 +18,16 @@ import boto3
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
-REGION = "us-east-1"
+_DEPLOYMENT = json.loads((ROOT / "tests/emulator/deployment.json").read_text())
+REGION = _DEPLOYMENT["Region"]
 OWNER_TAG = "bedrock-customization-setup:id"
 
 
 # The handler signs with this key; the emulator judges its requests against
 # template.yaml deployed with these parameters, as real IAM would.
-HANDLER_KEY = "AKIAHANDLERUNDERTEST"
-DEPLOYMENT = {"RolePath": "/bedrock-customization/", "OutputBucketPattern": "demo-customization-output",
-              "SignalKey.Arn": "arn:aws:kms:us-east-1:123456789012:key/5d9a1c7e-0000-4000-8000-00000000516a"}
+HANDLER_KEY = _DEPLOYMENT["HandlerAccessKey"]
+DEPLOYMENT = {"RolePath": _DEPLOYMENT["RolePath"], "OutputBucketPattern": "demo-customization-output",
+              "SignalKey.Arn": _DEPLOYMENT["SignalKeyArn"]}
 
 
 def start_emulator():

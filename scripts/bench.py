@@ -12,8 +12,12 @@
   round trips on the critical path;
 - peak RSS of the function over that lifecycle, and the deployment zip size.
 
+- with --previous, the cold invocation of an earlier build of the handler
+  beside this one's, alternating;
+
 Usage: python scripts/bench.py --bootstrap target/release/bootstrap
            --echo target/release/examples/echo [--zip target/lambda/bootstrap/bootstrap.zip]
+           [--previous OLD_BOOTSTRAP]
 """
 
 import argparse
@@ -24,20 +28,55 @@ import subprocess
 import sys
 import time
 
-from localstack import clients, control, function_env, serve_local, prepare, sample_event, start_emulator
+from testbed import ROOT, clients, control, function_env, serve_local, prepare, sample_event, start_emulator
 
 
-def start_up_alternating(first, second, runs, event=None):
+def start_up_alternating(first, second, runs, event=None, extra_env=None):
     """Both binaries' start-up, one run of each per round, the order swapped
     every round, so that the machine's drift cannot favour either."""
     times = {first: [], second: []}
     for r in range(runs):
         for binary in ((first, second) if r % 2 == 0 else (second, first)):
-            times[binary].extend(start_up(binary, 1, event))
+            times[binary].extend(start_up(binary, 1, event, extra_env))
     return times[first], times[second]
 
 
-def start_up(binary, runs, event=None):
+class TlsAnswers:
+    """CloudFormation's ResponseURL over HTTPS, as in AWS: the loopback peer
+    of tests/emulator/tls_peer.py, trusted through a bundle of the system's
+    certificates and the peer's authority (SSL_CERT_FILE), beside the
+    system's certificate directory, so both HTTP clients read what they read
+    on Lambda and the answer pays for a TLS handshake."""
+
+    def __init__(self):
+        import tempfile
+        from pathlib import Path
+        self.dir = tempfile.TemporaryDirectory()
+        d = Path(self.dir.name)
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests/emulator/tls_peer.py"), "--dir", str(d)],
+                                     stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().split()[1])
+        # Drained, or the peer blocks once the pipe is full.
+        import threading
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+        system = Path("/etc/ssl/certs/ca-certificates.crt")
+        bundle = d / "bundle.pem"
+        bundle.write_bytes((system.read_bytes() if system.exists() else b"") + (d / "ca.pem").read_bytes())
+        self.env = {"SSL_CERT_FILE": str(bundle), "SSL_CERT_DIR": "/etc/ssl/certs"}
+
+    def invalid_create(self, port):
+        event = invalid_create(port)
+        event["ResponseURL"] = event["ResponseURL"].replace(f"http://127.0.0.1:{port}/",
+                                                            f"https://127.0.0.1:{self.port}/")
+        return event
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.dir.cleanup()
+
+
+def start_up(binary, runs, event=None, extra_env=None):
     """Milliseconds from spawn to the first poll for an event or, given an
     event already waiting (a cold start), to the function's response."""
     times = []
@@ -46,7 +85,7 @@ def start_up(binary, runs, event=None):
         if event is not None:
             waiting = event(port)
             local.events.put((waiting["RequestId"], waiting, int((time.time() + 60) * 1000)))
-        env = function_env(port, None)
+        env = dict(function_env(port, None), **(extra_env or {}))
 
         def mark():
             return local.first_next if event is None else local.first_report
@@ -70,9 +109,9 @@ def invalid_create(port):
     return event
 
 
-def print_medians(ours, echo):
+def print_medians(ours, echo, names=("handler bootstrap", "bare lambda_runtime")):
     print(f"  {'':22} {'median':>8} {'min':>8} {'max':>8}")
-    for name, t in (("handler bootstrap", ours), ("bare lambda_runtime", echo)):
+    for name, t in zip(names, (ours, echo)):
         print(f"  {name:22} {statistics.median(t):8.2f} {min(t):8.2f} {max(t):8.2f}")
 
 
@@ -99,6 +138,8 @@ def main():
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--echo", required=True)
     parser.add_argument("--zip")
+    parser.add_argument("--previous", help="an earlier build of the handler: its cold invocation is measured "
+                                           "beside this one's, in alternating rounds")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--delay-ms", type=int, default=50)
     args = parser.parse_args()
@@ -119,6 +160,19 @@ def main():
     print("  (the handler's event is a Create it refuses before any AWS call, answered to CloudFormation)")
     print_medians(ours, echo)
     print()
+    if args.previous:
+        ours, previous = start_up_alternating(args.bootstrap, args.previous, args.runs, invalid_create)
+        print(f"cold invocation, this handler against {args.previous}, {args.runs} alternating rounds (ms)")
+        print_medians(ours, previous, ("this handler", "previous handler"))
+        tls = TlsAnswers()
+        try:
+            ours, previous = start_up_alternating(args.bootstrap, args.previous, args.runs, tls.invalid_create,
+                                                  tls.env)
+        finally:
+            tls.close()
+        print("the same, answered over HTTPS as on AWS (the system's certificates trusted, and the local peer's)")
+        print_medians(ours, previous, ("this handler", "previous handler"))
+        print()
 
     emulator, endpoint = start_emulator()
     local, port = serve_local()

@@ -506,3 +506,131 @@ async fn a_panic_in_the_work_is_answered_failed() {
         "{body}"
     );
 }
+
+/// The loopback HTTPS peer of `tests/emulator/tls_peer.py`: its certificate
+/// authority, an unrelated one, and what it served.
+struct TlsPeer {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+    log: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl TlsPeer {
+    fn start() -> TlsPeer {
+        use std::io::BufRead;
+        let dir = std::env::temp_dir().join(format!("bcs-tls-peer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("peer dir");
+        let mut child = std::process::Command::new(python())
+            .arg(project_dir().join("tests/emulator/tls_peer.py"))
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the TLS peer");
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let port = first
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the TLS peer did not start: {first:?}"));
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    sink.lock().expect("lock").push(v);
+                }
+            }
+        });
+        TlsPeer {
+            child,
+            port,
+            dir,
+            log,
+        }
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+
+    fn served(&self) -> Vec<Value> {
+        self.log.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for TlsPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The function with only the given root certificates trusted, every AWS
+/// call and the answer going to the TLS peer; what the peer served for one
+/// Create, and what the runtime was told.
+async fn create_over_tls(peer: &TlsPeer, trusted: &str, name: &str) -> (Vec<Value>, Reported) {
+    let rt = FakeRuntime::start().await;
+    let endpoint = format!("https://127.0.0.1:{}", peer.port);
+    let no_dir = peer.file("no-such-dir");
+    let f = Function::start_with_env(
+        bootstrap(),
+        &rt,
+        Some(&endpoint),
+        name,
+        &[("SSL_CERT_FILE", trusted), ("SSL_CERT_DIR", &no_dir)],
+    );
+    let before = peer.served().len();
+    let url = format!("{endpoint}/{name}?{SIGNATURE}");
+    let props = json!({
+        "ServiceToken": format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:bedrock-setup"),
+        "TrainingDataUri": "s3://training-bucket/data/",
+        "OutputDataUri": "s3://output-bucket/out/"
+    });
+    rt.invoke(
+        name,
+        event("Create", &url, "req-1", None, props),
+        Duration::from_secs(25),
+    );
+    let reported = rt.wait_reported(1, Duration::from_secs(40)).await;
+    let (_, outcome) = reported.into_iter().next().unwrap_or_else(|| {
+        panic!("the runtime was told nothing; logs:\n{}", f.logs());
+    });
+    // The peer writes its log line before it answers.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (peer.served().split_off(before), outcome)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_http_clients_trust_exactly_the_systems_root_certificates() {
+    let peer = TlsPeer::start();
+    // Trusted: the SDK's calls and the answer both reach the peer over TLS.
+    let (served, outcome) = create_over_tls(&peer, &peer.file("ca.pem"), "trusted").await;
+    let sdk_calls = served
+        .iter()
+        .filter(|e| e["event"] == "request" && e["signed"] == true)
+        .count();
+    assert!(sdk_calls > 0, "no AWS call reached the peer: {served:?}");
+    let answers: Vec<&Value> = served
+        .iter()
+        .filter(|e| e["event"] == "request" && e["method"] == "PUT")
+        .collect();
+    assert_eq!(answers.len(), 1, "one answer over TLS: {served:?}");
+    let body: Value =
+        serde_json::from_str(answers[0]["body"].as_str().unwrap_or("")).expect("body");
+    assert_eq!(body["Status"], "FAILED", "{body}");
+    assert!(
+        matches!(outcome, Reported::Response(_)),
+        "the answer was delivered, so the invocation succeeds: {outcome:?}"
+    );
+    // Not trusted: neither client gets past the handshake, so nothing is
+    // served, and the undeliverable answer is an error to Lambda.
+    let (served, outcome) = create_over_tls(&peer, &peer.file("other-ca.pem"), "untrusted").await;
+    assert!(
+        served.iter().all(|e| e["event"] == "handshake_failed") && !served.is_empty(),
+        "a client trusted a certificate outside SSL_CERT_FILE: {served:?}"
+    );
+    assert!(matches!(outcome, Reported::Error(_)), "{outcome:?}");
+}

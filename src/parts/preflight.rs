@@ -57,34 +57,8 @@ pub(crate) async fn check(
     stack: &StackIdentity,
     props: &SetupProperties,
 ) -> Result<Findings, PartError> {
-    // The invocation-log location is read like training data: it must
-    // hold an object.
-    let training = &props.training_data;
-    let mut data = vec![(training.property().to_string(), training.location())];
-    data.extend(
-        props
-            .validation_data
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (format!("ValidationDataUris[{i}]"), u)),
-    );
-    let data_checks = join_all(
-        data.iter()
-            .map(|(property, uri)| data_exists(clients, property, uri)),
-    );
-    let mut keys: Vec<(String, &str)> = props
-        .kms_key_arns
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (format!("KmsKeyArns[{i}]"), k.as_str()))
-        .collect();
-    if let Some(k) = props.custom_model_kms_key() {
-        keys.push(("Job.CustomModelKmsKeyArn".to_string(), k));
-    }
-    let key_checks = join_all(
-        keys.iter()
-            .map(|(property, key)| key_usable(clients, stack, property, key)),
-    );
+    let data = data_locations(props);
+    let keys = named_keys(props);
     let model_check = async {
         match &props.job {
             Some(j) => {
@@ -100,8 +74,14 @@ pub(crate) async fn check(
         }
     };
     let (data, keys, output, model, teacher, grader) = tokio::join!(
-        data_checks,
-        key_checks,
+        join_all(
+            data.iter()
+                .map(|(property, uri)| data_exists(clients, property, uri))
+        ),
+        join_all(
+            keys.iter()
+                .map(|(property, key)| key_usable(clients, stack, property, key))
+        ),
         output_bucket_region(clients, stack, &props.output_data.bucket),
         model_check,
         teacher_model(clients, stack, props),
@@ -120,6 +100,35 @@ pub(crate) async fn check(
         }
     }
     Ok(findings)
+}
+
+/// Every location the job reads data from, by property. The invocation-log
+/// location is read like training data: it must hold an object.
+fn data_locations(props: &SetupProperties) -> Vec<(String, &S3Uri)> {
+    let training = &props.training_data;
+    let mut data = vec![(training.property().to_string(), training.location())];
+    data.extend(
+        props
+            .validation_data
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (format!("ValidationDataUris[{i}]"), u)),
+    );
+    data
+}
+
+/// Every KMS key the setup names, by property.
+fn named_keys(props: &SetupProperties) -> Vec<(String, &str)> {
+    let mut keys: Vec<(String, &str)> = props
+        .kms_key_arns
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("KmsKeyArns[{i}]"), k.as_str()))
+        .collect();
+    if let Some(k) = props.custom_model_kms_key() {
+        keys.push(("Job.CustomModelKmsKeyArn".to_string(), k));
+    }
+    keys
 }
 
 /// The object, or at least one object under the prefix: one key listed.

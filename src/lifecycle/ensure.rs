@@ -79,13 +79,6 @@ impl Setup<'_> {
             .replaced()
             .map(|(old_pid, old)| (old_pid, old.names(old_pid).role_name))
     }
-
-    fn job_names(&self) -> Option<(&str, &str)> {
-        self.names
-            .job_name
-            .as_deref()
-            .zip(self.names.model_name.as_deref())
-    }
 }
 
 /// Everything read before anything changes.
@@ -336,7 +329,7 @@ fn job_to_make(
 ) -> Result<Option<(DesiredJob, JobObservation)>, PartError> {
     let props = setup.props();
     let (Some(j), Some((job_name, model_name)), Some(obs)) =
-        (&props.job, setup.job_names(), observed)
+        (&props.job, setup.names.job(), observed)
     else {
         return Ok(None);
     };
@@ -430,21 +423,17 @@ async fn apply(setup: &Setup<'_>, to_make: ToMake) -> Result<Made, PartError> {
 /// other); removed in place when the properties no longer ask for either.
 async fn register_pending(setup: &Setup<'_>) -> Result<(), PartError> {
     let ssm = &setup.ctx.clients.ssm;
-    let signal_of =
-        |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
-    let wanted =
-        |p: &SetupProperties| p.job.is_some() && (signal_of(p).is_some() || p.deployment.is_some());
     match setup.names.job_name.as_deref() {
-        Some(job_name) if wanted(setup.props()) => {
+        Some(job_name) if setup.props().owes_completion() => {
             let record = PendingCompletion {
                 job_name: job_name.to_string(),
-                url: signal_of(setup.props()),
+                url: setup.props().completion_signal_url().cloned(),
                 deployment: setup.names.deployment.clone(),
             };
             let key = setup.ctx.settings.signal_key_id.as_deref();
             pending::register(ssm, key, setup.pid(), &record).await
         }
-        _ if setup.in_place() && setup.ctx.old.is_some_and(wanted) => {
+        _ if setup.in_place() && setup.ctx.old.is_some_and(SetupProperties::owes_completion) => {
             pending::remove(ssm, setup.pid()).await.map(|_| ())
         }
         _ => Ok(()),

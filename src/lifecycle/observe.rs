@@ -28,7 +28,7 @@ pub(super) async fn job(
     clients: &Clients,
     names: &SetupNames,
 ) -> Result<Option<JobObservation>, PartError> {
-    match names.job_name.as_deref().zip(names.model_name.as_deref()) {
+    match names.job() {
         Some((j, m)) => job::observe(&clients.bedrock, j, m).await.map(Some),
         None => Ok(None),
     }
@@ -65,9 +65,13 @@ pub(super) async fn read_back(
         },
         None => None,
     };
-    let job = match (job, names.job_name.clone(), names.model_name.clone()) {
-        (Some(obs), Some(job_name), Some(model_name)) => match obs.our_job_arn(pid) {
-            Some(arn) => Some((arn.to_string(), job_name, model_name)),
+    let job = match (job, names.job()) {
+        (Some(obs), Some((job_name, model_name))) => match obs.our_job_arn(pid) {
+            Some(arn) => Some((
+                arn.to_string(),
+                job_name.to_string(),
+                model_name.to_string(),
+            )),
             None => return Ok(None),
         },
         _ => None,

@@ -104,8 +104,7 @@ async fn remove_deployment_then_job(
         }
         None => Ok(None),
     };
-    let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
-    let job = match (&props.job, job_names) {
+    let job = match (&props.job, names.job()) {
         (Some(j), Some(named)) => job::teardown(
             &clients.bedrock,
             pid,
@@ -147,11 +146,7 @@ async fn remove_pending_record(
     pid: &str,
     props: &SetupProperties,
 ) -> Result<Removal, PartError> {
-    let wanted = props
-        .job
-        .as_ref()
-        .is_some_and(|j| j.completion_signal_url.is_some() || props.deployment.is_some());
-    if wanted {
+    if props.owes_completion() {
         pending::remove(&clients.ssm, pid).await
     } else {
         Ok(Removal::NotFound)
@@ -186,8 +181,7 @@ impl Outcomes {
             (Err(e), _) => errors.push(e),
             _ => {}
         }
-        let job_names = names.job_name.as_deref().zip(names.model_name.as_deref());
-        match (self.job, job_names) {
+        match (self.job, names.job()) {
             (Ok(Some(done)), Some((job_name, model_name))) => {
                 notes.extend(job_notes(done, job_name, model_name, after_failure));
             }

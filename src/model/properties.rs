@@ -17,6 +17,7 @@ use super::network::{S3EndpointConfig, VpcConfig};
 use super::reader::{Reader, json_kind};
 use super::s3uri::S3Uri;
 use super::sections;
+use super::signal_url::SignalUrl;
 use super::tags::Tag;
 
 /// The resource's properties, parsed and validated (SPEC sections 2 and 7).
@@ -64,6 +65,13 @@ pub struct SetupNames {
     pub model_name: Option<String>,
     /// The deployment, named, with a Deployment.
     pub deployment: Option<DeploymentSpec>,
+}
+
+impl SetupNames {
+    /// The job's and the custom model's names, with a Job.
+    pub fn job(&self) -> Option<(&str, &str)> {
+        self.job_name.as_deref().zip(self.model_name.as_deref())
+    }
 }
 
 /// The properties accepted at the top level (each nested object lists its
@@ -174,6 +182,19 @@ impl SetupProperties {
         &self.kms_key_arns
     }
 
+    /// `Job.CompletionSignalUrl`, when the job has one.
+    pub fn completion_signal_url(&self) -> Option<&SignalUrl> {
+        self.job
+            .as_ref()
+            .and_then(|j| j.completion_signal_url.as_ref())
+    }
+
+    /// Whether the completion path owes this setup something (a signal, a
+    /// deployment), so that it keeps a pending record.
+    pub(crate) fn owes_completion(&self) -> bool {
+        self.job.is_some() && (self.completion_signal_url().is_some() || self.deployment.is_some())
+    }
+
     /// The custom model's key, when the job has one.
     pub fn custom_model_kms_key(&self) -> Option<&str> {
         self.job
@@ -282,9 +303,7 @@ impl SetupProperties {
         if flags(self) != flags(old) {
             changed.push("Job.StopJobOnDelete/DeleteCustomModelOnDelete");
         }
-        let signal =
-            |p: &SetupProperties| p.job.as_ref().and_then(|j| j.completion_signal_url.clone());
-        if signal(self) != signal(old) {
+        if self.completion_signal_url() != old.completion_signal_url() {
             changed.push("Job.CompletionSignalUrl");
         }
         if self.deployment != old.deployment {

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from testbed import ROOT, clients, control, function_env, serve_local, prepare, sample_event, start_emulator
+from testbed import ROOT, clients, start_reporting_port, control, function_env, serve_local, prepare, sample_event, start_emulator
 
 
 def start_up_alternating(first, second, runs, event=None, extra_env=None):
@@ -53,9 +53,8 @@ class TlsAnswers:
         from pathlib import Path
         self.dir = tempfile.TemporaryDirectory()
         d = Path(self.dir.name)
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests/emulator/tls_peer.py"), "--dir", str(d)],
-                                     stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline().split()[1])
+        self.proc, self.port = start_reporting_port(
+            [sys.executable, str(ROOT / "tests/emulator/tls_peer.py"), "--dir", str(d)], "the TLS peer")
         # Drained, or the peer blocks once the pipe is full.
         import threading
         threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()

@@ -30,16 +30,23 @@ DEPLOYMENT = {"RolePath": _DEPLOYMENT["RolePath"], "OutputBucketPattern": "demo-
               "SignalKey.Arn": _DEPLOYMENT["SignalKeyArn"]}
 
 
+def start_reporting_port(args, what):
+    """A test-bed process (the emulator, the TLS peer) that prints `PORT <n>`
+    on its first line once it listens: (process, port)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("PORT "):
+        proc.kill()
+        raise SystemExit(f"{what} did not start: {line!r}")
+    return proc, int(line.split()[1])
+
+
 def start_emulator():
     judge = ["--template", str(ROOT / "template.yaml"), "--principal-key", HANDLER_KEY,
              f"--param=AWS::Region={REGION}"] + [f"--param={k}={v}" for k, v in DEPLOYMENT.items()]
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/emulator/moto_wrapper.py"), "--port", "0"] + judge,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("PORT "):
-        raise SystemExit(f"emulator did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{line.split()[1]}"
+    proc, port = start_reporting_port(
+        [sys.executable, str(ROOT / "tests/emulator/moto_wrapper.py"), "--port", "0"] + judge, "emulator")
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def clients(endpoint):

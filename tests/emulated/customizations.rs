@@ -125,16 +125,6 @@ async fn invocation_log_bucket(c: &Clients) {
         .expect("log object");
 }
 
-async fn create_with(emu: &Emulator, id: &str, props: Value) -> Outcome {
-    emu.clear_requests().await;
-    run(
-        &emu.handler_clients().await,
-        &fast_settings(),
-        &create(id, props),
-    )
-    .await
-}
-
 async fn delete_leaves_nothing(emu: &Emulator, fx: &Fixture, out: &Outcome, props: Value) {
     let deleted = run(
         &emu.handler_clients().await,
@@ -429,21 +419,7 @@ async fn a_missing_grader_teacher_or_log_is_refused_by_preflight_with_nothing_ma
             logs_properties(&fx),
         ),
     ];
-    let mut problems = Vec::new();
-    for (i, (property, says, props)) in cases.into_iter().enumerate() {
-        let out = create_with(&emu, &format!("doomed-{i}"), props).await;
-        let calls = emu.mutating_operations().await;
-        if out.status != Status::Failed
-            || !out.reason.contains(&format!("{property}: "))
-            || !out.reason.contains(says)
-            || !out.reason.contains("nothing was changed")
-        {
-            problems.push(format!("#{i} {property}: {:?} {}", out.status, out.reason));
-        }
-        if !calls.is_empty() {
-            problems.push(format!("#{i} {property}: mutating calls {calls:?}"));
-        }
-    }
+    let problems = refused_before_any_change(&emu, cases).await;
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(inventory(&check, &fx.output_bucket).await.jobs.is_empty());
 }

@@ -1,21 +1,18 @@
 //! The real bootstrap binary, unmodified, under a fake Lambda Runtime API,
 //! answering a local ResponseURL; plus the panic path in-process.
 
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use crate::support::bed::bootstrap;
 use crate::support::lambda::{
     FakeRuntime, Function, Reported, ResponseReceiver, SIGNATURE, free_port, response_url,
 };
+use crate::support::tls_peer::TlsPeer;
 use crate::support::*;
 use bedrock_setup::cfn::{Answerer, Outcome};
 use bedrock_setup::handler::Handler;
 use bedrock_setup::lifecycle::Settings;
 use serde_json::{Value, json};
-
-fn bootstrap() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_bootstrap"))
-}
 
 fn event(
     kind: &str,
@@ -505,67 +502,6 @@ async fn a_panic_in_the_work_is_answered_failed() {
             .contains("internal error"),
         "{body}"
     );
-}
-
-/// The loopback HTTPS peer of `tests/emulator/tls_peer.py`: its certificate
-/// authority, an unrelated one, and what it served.
-struct TlsPeer {
-    child: std::process::Child,
-    port: u16,
-    dir: std::path::PathBuf,
-    log: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
-}
-
-impl TlsPeer {
-    fn start() -> TlsPeer {
-        use std::io::BufRead;
-        let dir = std::env::temp_dir().join(format!("bcs-tls-peer-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("peer dir");
-        let mut child = std::process::Command::new(python())
-            .arg(project_dir().join("tests/emulator/tls_peer.py"))
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start the TLS peer");
-        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let port = first
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("the TLS peer did not start: {first:?}"));
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    sink.lock().expect("lock").push(v);
-                }
-            }
-        });
-        TlsPeer {
-            child,
-            port,
-            dir,
-            log,
-        }
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
-    }
-
-    fn served(&self) -> Vec<Value> {
-        self.log.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for TlsPeer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// The function with only the given root certificates trusted, every AWS

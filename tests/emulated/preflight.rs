@@ -5,19 +5,9 @@
 
 use crate::support::json_paths::with;
 use crate::support::*;
-use bedrock_setup::cfn::{Outcome, Status};
+use bedrock_setup::cfn::Status;
 use bedrock_setup::lifecycle::run;
 use serde_json::{Value, json};
-
-async fn create_with(emu: &Emulator, id: &str, props: Value) -> Outcome {
-    emu.clear_requests().await;
-    run(
-        &emu.handler_clients().await,
-        &fast_settings(),
-        &create(id, props),
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_doomed_setup_is_refused_naming_the_property_before_any_change() {
@@ -162,21 +152,7 @@ async fn each_doomed_setup_is_refused_naming_the_property_before_any_change() {
             ),
         ),
     ];
-    let mut problems = Vec::new();
-    for (i, (property, says, props)) in cases.into_iter().enumerate() {
-        let out = create_with(&emu, &format!("doomed-{i}"), props).await;
-        let calls = emu.mutating_operations().await;
-        if out.status != Status::Failed
-            || !out.reason.contains(&format!("{property}: "))
-            || !out.reason.contains(says)
-            || !out.reason.contains("nothing was changed")
-        {
-            problems.push(format!("#{i} {property}: {:?} {}", out.status, out.reason));
-        }
-        if !calls.is_empty() {
-            problems.push(format!("#{i} {property}: mutating calls {calls:?}"));
-        }
-    }
+    let problems = refused_before_any_change(&emu, cases).await;
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // All of it one round trip: the checks ran beside the other lookups.
     assert!(inventory(&check, &fx.output_bucket).await.roles.is_empty());

@@ -57,6 +57,19 @@ pub fn deployment() -> &'static Deployment {
     })
 }
 
+/// The port a test-bed process (the emulator, the TLS peer) prints on its
+/// first line, `PORT <n>`, once it listens; else the line it printed.
+pub fn reported_port(out: &mut impl BufRead) -> Result<u16, String> {
+    let mut line = String::new();
+    if let Err(e) = out.read_line(&mut line) {
+        return Err(format!("(unreadable: {e})"));
+    }
+    line.trim()
+        .strip_prefix("PORT ")
+        .and_then(|p| p.parse().ok())
+        .ok_or(line)
+}
+
 /// One emulator process, stopped when dropped.
 pub struct Emulator {
     child: Child,
@@ -102,20 +115,12 @@ impl Emulator {
             .spawn()
             .expect("start the emulator");
         let stdout = child.stdout.take().expect("emulator stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the emulator's port");
-        let port: u16 = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                let _ = child.wait();
-                let why = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-                panic!("emulator did not report a port: {line:?}; its stderr:\n{why}")
-            });
+        let port = reported_port(&mut BufReader::new(stdout)).unwrap_or_else(|line| {
+            let _ = child.kill();
+            let _ = child.wait();
+            let why = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            panic!("emulator did not report a port: {line:?}; its stderr:\n{why}")
+        });
         Emulator {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),

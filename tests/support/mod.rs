@@ -17,6 +17,8 @@ mod in_process;
 mod inventory;
 pub mod json_paths;
 pub mod lambda;
+mod refusals;
+pub mod tls_peer;
 
 pub(crate) use checkout::{project_dir, python};
 
@@ -26,3 +28,4 @@ pub use events::*;
 pub use fixture::*;
 pub use in_process::*;
 pub use inventory::*;
+pub use refusals::*;

@@ -59,7 +59,7 @@ lint: venv tools
 # each of which runs its AWS calls through them.
 FAULT_SCENARIOS := hostile::faults::fault_scenarios_in_every_stage
 test: lint judge
-	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper test_second_judge test_service_role test_latency_model
+	cd tests/emulator && ../../$(VENV)/bin/python -m unittest -v test_authz test_wrapper test_second_judge test_service_role test_latency_model test_runtime_api
 	cd lint && ../$(VENV)/bin/python -m unittest -v test_rule
 	cargo test --all-targets -- --skip $(FAULT_SCENARIOS)
 	# The seeded fault scenarios run alone: eight emulators of their own and

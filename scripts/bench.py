@@ -83,7 +83,7 @@ def start_up(binary, runs, event=None, extra_env=None):
         local, port = serve_local()
         if event is not None:
             waiting = event(port)
-            local.events.put((waiting["RequestId"], waiting, int((time.time() + 60) * 1000)))
+            local.invoke(waiting["RequestId"], waiting, int((time.time() + 60) * 1000))
         env = dict(function_env(port, None), **(extra_env or {}))
 
         def mark():
@@ -188,7 +188,7 @@ def main():
             control(endpoint, "DELETE", "/_emulator/requests")
             event = sample_event(name, ids, port, physical_id)
             started = time.perf_counter()
-            local.events.put((event["RequestId"], event, int((time.time() + 300) * 1000)))
+            local.invoke(event["RequestId"], event, int((time.time() + 300) * 1000))
             answer = local.answers.get(timeout=300)["body"]
             wall = (time.perf_counter() - started) * 1000
             local.reported.get(timeout=30)

@@ -62,7 +62,7 @@ def run_binary(name, binary, endpoint, ids, seed, model):
             sent.append(sample)
             control(endpoint, "DELETE", "/_emulator/requests")
             started = time.time()
-            local.events.put((event["RequestId"], event, int((started + 300) * 1000)))
+            local.invoke(event["RequestId"], event, int((started + 300) * 1000))
             answer = local.answers.get(timeout=300)["body"]
             wall = time.time() - started
             local.reported.get(timeout=30)

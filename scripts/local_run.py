@@ -58,7 +58,7 @@ def training_ends(c, local, ids, port, job_name, deployment_name, steps):
     emulator_job_status(c, job_name, "Completed")
     event = sample_event("job-state-change.json", ids, port)
     event["detail"]["jobName"] = job_name
-    local.events.put((event["id"], event, int((time.time() + 300) * 1000)))
+    local.invoke(event["id"], event, int((time.time() + 300) * 1000))
     local.reported.get(timeout=30)
     steps.mark("the job's state-change event (Completed)")
     made = c["bedrock"].get_custom_model_deployment(customModelDeploymentIdentifier=deployment_name)
@@ -67,7 +67,7 @@ def training_ends(c, local, ids, port, job_name, deployment_name, steps):
     control(c["bedrock"].meta.endpoint_url, "POST", "/_emulator/bedrock/deployment-status",
             {"name": deployment_name, "status": "Active"})
     sweep = sample_event("sweep.json", ids, port)
-    local.events.put((sweep["id"], sweep, int((time.time() + 300) * 1000)))
+    local.invoke(sweep["id"], sweep, int((time.time() + 300) * 1000))
     local.reported.get(timeout=30)
     try:
         signal = local.signals.get(timeout=10)
@@ -117,16 +117,16 @@ def main():
             event = sample_event(name, ids, port, physical_id, properties)
             if deployment is not None:
                 event["ResourceProperties"]["Deployment"] = deployment
-            local.events.put((event["RequestId"], event, int((time.time() + 300) * 1000)))
+            local.invoke(event["RequestId"], event, int((time.time() + 300) * 1000))
             answer = local.answers.get(timeout=300)
-            path, _ = local.reported.get(timeout=30)
+            reported = local.reported.get(timeout=30)
             body = answer["body"]
             print(f"== {event['RequestType']} ({name}) -> {body['Status']}")
             print(f"   answer sent to CloudFormation (Content-Type: {answer['content_type']!r}):")
             print("   " + json.dumps(body, indent=2).replace("\n", "\n   "))
             print("   what exists in the emulator now:")
             print("   " + json.dumps(inventory(c), indent=2).replace("\n", "\n   "))
-            print(f"   runtime told: {path.rsplit('/', 1)[-1]}\n")
+            print(f"   runtime told: {reported['kind']}\n")
             steps.mark(f"{event['RequestType']} ({name})", body)
             return event, body
 

@@ -2,22 +2,21 @@
 watch, compare_behaviour): the emulator (moto behind
 tests/emulator/moto_wrapper.py), the user's own infrastructure in it, and a
 fake Lambda Runtime API that also receives the answers sent to the
-ResponseURL. The deployment it stands for is tests/emulator/deployment.json,
+ResponseURL (tests/emulator/runtime_api.py, which the Rust tests run too). The deployment it stands for is tests/emulator/deployment.json,
 as in the Rust tests."""
 
-import http.server
 import json
-import queue
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests/emulator"))
+from runtime_api import RuntimeApi  # noqa: E402
 _DEPLOYMENT = json.loads((ROOT / "tests/emulator/deployment.json").read_text())
 REGION = _DEPLOYMENT["Region"]
 OWNER_TAG = "bedrock-customization-setup:id"
@@ -102,72 +101,6 @@ def prepare(c):
             "vpc": vpc, "own_route_table": rt, **keys}
 
 
-class Local(http.server.ThreadingHTTPServer):
-    """The fake Lambda Runtime API and the fake ResponseURL on one port."""
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.events = queue.Queue()
-        self.first_next = None
-        self.first_report = None
-        self.answers = queue.Queue()
-        self.signals = queue.Queue()
-        self.reported = queue.Queue()
-
-    def handle_error(self, request, client_address):
-        # The benchmark kills each function once it has what it measures,
-        # often mid-request: that is not an error worth a traceback.
-        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
-            super().handle_error(request, client_address)
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def reply(self, status, data=b"{}", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        if self.path == "/2018-06-01/runtime/invocation/next":
-            if self.server.first_next is None:
-                self.server.first_next = time.perf_counter()
-            request_id, event, deadline_ms = self.server.events.get()
-            self.reply(200, json.dumps(event).encode(), [
-                ("Lambda-Runtime-Aws-Request-Id", request_id),
-                ("Lambda-Runtime-Deadline-Ms", str(deadline_ms)),
-                ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup"),
-                ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")])
-        else:
-            self.reply(404)
-
-    def do_POST(self):
-        data = self.body()
-        if self.server.first_report is None:
-            self.server.first_report = time.perf_counter()
-        self.server.reported.put((self.path, data.decode()))
-        self.reply(202)
-
-    def do_PUT(self):
-        data = self.body()
-        received = {"content_type": self.headers.get("Content-Type"), "body": json.loads(data)}
-        # A WaitConditionHandle's signal, or an answer to CloudFormation.
-        (self.server.signals if self.path.startswith("/wait-condition/") else self.server.answers).put(received)
-        self.reply(200, b"")
-
-
 EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 
 
@@ -214,11 +147,10 @@ def violations(endpoint):
 
 
 def serve_local():
-    """A fake Runtime API on a free port, served in the background: (server, port)."""
-    import threading
-    local = Local()
-    threading.Thread(target=local.serve_forever, daemon=True).start()
-    return local, local.server_address[1]
+    """The fake Runtime API (tests/emulator/runtime_api.py, the Rust tests'
+    too) on a free port, served in the background: (server, port)."""
+    local = RuntimeApi().serve_in_background()
+    return local, local.port
 
 
 def function_env(port, endpoint):

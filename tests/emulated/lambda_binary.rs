@@ -48,7 +48,7 @@ async fn one_answer(
 ) -> Value {
     let before = rx.answers().len();
     let reported_before = rt.reported().len();
-    rt.invoke(id, ev, timeout);
+    rt.invoke(id, &ev, timeout);
     let answers = rx
         .wait_for(before + 1, timeout + Duration::from_secs(5))
         .await;
@@ -215,7 +215,7 @@ async fn create_and_delete_succeed_and_bad_events_fail_cleanly() {
     );
 
     // An event with no ResponseURL has nobody to answer: Lambda gets the error.
-    rt.invoke("inv-5", json!({ "hello": "world" }), t);
+    rt.invoke("inv-5", &json!({ "hello": "world" }), t);
     let reported = rt.wait_reported(5, Duration::from_secs(10)).await;
     assert!(
         matches!(reported.last(), Some((id, Reported::Error(_))) if id == "inv-5"),
@@ -339,7 +339,7 @@ async fn a_response_url_that_hangs_is_given_up_at_the_deadline() {
     let started = std::time::Instant::now();
     rt.invoke(
         "inv-1",
-        event("Create", &rx.url("c1"), "req-1", None, fx.full_properties()),
+        &event("Create", &rx.url("c1"), "req-1", None, fx.full_properties()),
         timeout,
     );
     let reported = rt.wait_reported(1, timeout + Duration::from_secs(20)).await;
@@ -430,7 +430,7 @@ async fn answer_is_retried_while_the_connection_is_refused() {
     // Nothing listens on the ResponseURL's port at first.
     let port = free_port();
     let url = response_url(([127, 0, 0, 1], port).into(), "refused");
-    rt.invoke("inv-1", placeholder_delete(&url), Duration::from_secs(30));
+    rt.invoke("inv-1", &placeholder_delete(&url), Duration::from_secs(30));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let rx = ResponseReceiver::start_on(port, 0).await;
     let answers = rx.wait_for(1, Duration::from_secs(20)).await;
@@ -458,7 +458,7 @@ async fn an_answer_that_cannot_be_delivered_is_an_error_to_lambda() {
     let f = Function::start(bootstrap(), &rt, None, "undeliverable");
     let port = free_port();
     let url = response_url(([127, 0, 0, 1], port).into(), "nobody");
-    rt.invoke("inv-1", placeholder_delete(&url), Duration::from_secs(8));
+    rt.invoke("inv-1", &placeholder_delete(&url), Duration::from_secs(8));
     let reported = rt.wait_reported(1, Duration::from_secs(20)).await;
     assert_eq!(reported.len(), 1);
     // An error, so that Lambda's retry gives the answer another chance.
@@ -527,7 +527,7 @@ async fn create_over_tls(peer: &TlsPeer, trusted: &str, name: &str) -> (Vec<Valu
     });
     rt.invoke(
         name,
-        event("Create", &url, "req-1", None, props),
+        &event("Create", &url, "req-1", None, props),
         Duration::from_secs(25),
     );
     let reported = rt.wait_reported(1, Duration::from_secs(40)).await;

@@ -85,7 +85,7 @@ impl Bed {
     pub async fn invoke(&mut self, event: Value) -> Reported {
         self.invocations += 1;
         let id = format!("inv-{}", self.invocations);
-        self.rt.invoke(&id, event, Duration::from_secs(60));
+        self.rt.invoke(&id, &event, Duration::from_secs(60));
         let reported = self
             .rt
             .wait_reported(self.invocations, Duration::from_secs(60))

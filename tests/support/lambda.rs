@@ -1,7 +1,7 @@
-//! A fake Lambda Runtime API and a fake ResponseURL, both on loopback, so
-//! the real bootstrap binary runs unmodified.
+//! The fake Lambda Runtime API (tests/emulator/runtime_api.py, shared with
+//! the scripts) and a fake ResponseURL, both on loopback, so the real
+//! bootstrap binary runs unmodified.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 // build and a plain `cargo build --bin bootstrap` (which `cargo lambda
 // watch` runs) compiled the whole SDK twice (issue 20).
 
-/// A request as the fakes read it.
+/// A request as the fake ResponseURL reads it.
 pub struct Parts {
     pub method: String,
     pub path_and_query: String,
@@ -27,12 +27,6 @@ pub struct Parts {
 }
 
 impl Parts {
-    pub fn path(&self) -> &str {
-        self.path_and_query
-            .split_once('?')
-            .map_or(self.path_and_query.as_str(), |(p, _)| p)
-    }
-
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -43,34 +37,17 @@ impl Parts {
 
 pub struct Reply {
     status: u16,
-    headers: Vec<(String, String)>,
     body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(mut self, name: &str, value: &str) -> Reply {
-        self.headers.push((name.to_string(), value.to_string()));
-        self
-    }
 }
 
 fn reply(status: u16, body: impl Into<Vec<u8>>) -> Reply {
     Reply {
         status,
-        headers: Vec::new(),
         body: body.into(),
     }
 }
 
-/// Serves `handler` on a free loopback port until the test ends.
-async fn serve<H, F>(handler: H) -> SocketAddr
-where
-    H: Fn(Parts, Vec<u8>) -> F + Clone + Send + Sync + 'static,
-    F: std::future::Future<Output = Reply> + Send + 'static,
-{
-    serve_at("127.0.0.1:0", handler).await
-}
-
+/// Serves `handler` at `bind` until the test ends.
 async fn serve_at<H, F>(bind: &str, handler: H) -> SocketAddr
 where
     H: Fn(Parts, Vec<u8>) -> F + Clone + Send + Sync + 'static,
@@ -133,9 +110,6 @@ where
             reason(r.status),
             r.body.len()
         );
-        for (k, v) in &r.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
         head.push_str("\r\n");
         write.write_all(head.as_bytes()).await?;
         write.write_all(&r.body).await?;
@@ -330,97 +304,82 @@ pub enum Reported {
     Error(String),
 }
 
-struct Invocation {
-    id: String,
-    deadline_ms: u128,
-    event: Value,
-}
-
+/// The fake Lambda Runtime API of `tests/emulator/runtime_api.py`, the one
+/// the scripts use too, run as a process of this test: invocations go to its
+/// stdin, the function's reports come back on its stdout.
 #[derive(Clone)]
 pub struct FakeRuntime {
     pub addr: SocketAddr,
-    queue: Arc<Mutex<VecDeque<Invocation>>>,
-    queued: Arc<Notify>,
+    process: Arc<RuntimeProcess>,
     reported: Arc<Mutex<Vec<(String, Reported)>>>,
+}
+
+struct RuntimeProcess {
+    child: Mutex<Child>,
+    invocations: Mutex<std::process::ChildStdin>,
+}
+
+impl Drop for RuntimeProcess {
+    fn drop(&mut self) {
+        if let Ok(mut child) = self.child.lock() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 impl FakeRuntime {
     pub async fn start() -> FakeRuntime {
-        let queue: Arc<Mutex<VecDeque<Invocation>>> = Arc::new(Mutex::new(VecDeque::new()));
-        let queued = Arc::new(Notify::new());
+        let mut child = Command::new(super::python())
+            .arg(super::project_dir().join("tests/emulator/runtime_api.py"))
+            .args(["--port", "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the fake Runtime API");
+        let invocations = child.stdin.take().expect("runtime stdin");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("runtime stdout"));
+        let port = super::reported_port(&mut stdout)
+            .unwrap_or_else(|line| panic!("the fake Runtime API did not start: {line:?}"));
         let reported = Arc::new(Mutex::new(Vec::new()));
-        let (q, qn, r) = (queue.clone(), queued.clone(), reported.clone());
-        let addr = serve(move |parts: Parts, body: Vec<u8>| {
-            let (q, qn, r) = (q.clone(), qn.clone(), r.clone());
-            async move {
-                let path = parts.path().to_string();
-                if path == "/2018-06-01/runtime/invocation/next" {
-                    // Long poll, as Lambda does, until an event is queued.
-                    let inv = loop {
-                        let notified = qn.notified();
-                        if let Some(inv) = q.lock().expect("lock").pop_front() {
-                            break inv;
-                        }
-                        notified.await;
-                    };
-                    return reply(200, inv.event.to_string())
-                        .header("lambda-runtime-aws-request-id", &inv.id)
-                        .header("lambda-runtime-deadline-ms", &inv.deadline_ms.to_string())
-                        .header(
-                            "lambda-runtime-invoked-function-arn",
-                            "arn:aws:lambda:us-east-1:123456789012:function:bedrock-setup",
-                        )
-                        .header(
-                            "lambda-runtime-trace-id",
-                            "Root=1-00000000-000000000000000000000000;Sampled=0",
-                        );
-                }
-                let text = String::from_utf8_lossy(&body).into_owned();
-                if let Some(rest) = path.strip_prefix("/2018-06-01/runtime/invocation/") {
-                    if let Some(id) = rest.strip_suffix("/response") {
-                        r.lock()
-                            .expect("lock")
-                            .push((id.to_string(), Reported::Response(text)));
-                        return reply(202, "{}");
-                    }
-                    if let Some(id) = rest.strip_suffix("/error") {
-                        r.lock()
-                            .expect("lock")
-                            .push((id.to_string(), Reported::Error(text)));
-                        return reply(202, "{}");
-                    }
-                }
-                if path == "/2018-06-01/runtime/init/error" {
-                    r.lock()
-                        .expect("lock")
-                        .push(("init".to_string(), Reported::Error(text)));
-                    return reply(202, "{}");
-                }
-                reply(404, "")
+        let sink = reported.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in stdout.lines().map_while(Result::ok) {
+                let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                let body = entry["body"].as_str().unwrap_or_default().to_string();
+                let report = match entry["kind"].as_str() {
+                    Some("response") => Reported::Response(body),
+                    _ => Reported::Error(body),
+                };
+                let id = entry["id"].as_str().unwrap_or_default().to_string();
+                sink.lock().expect("lock").push((id, report));
             }
-        })
-        .await;
+        });
         FakeRuntime {
-            addr,
-            queue,
-            queued,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            process: Arc::new(RuntimeProcess {
+                child: Mutex::new(child),
+                invocations: Mutex::new(invocations),
+            }),
             reported,
         }
     }
 
     /// Queues an event with Lambda's deadline `timeout` from now.
-    pub fn invoke(&self, id: &str, event: Value, timeout: Duration) {
-        let deadline = SystemTime::now() + timeout;
-        let deadline_ms = deadline
+    pub fn invoke(&self, id: &str, event: &Value, timeout: Duration) {
+        use std::io::Write;
+        let deadline_ms = (SystemTime::now() + timeout)
             .duration_since(UNIX_EPOCH)
             .expect("clock")
             .as_millis();
-        self.queue.lock().expect("lock").push_back(Invocation {
-            id: id.to_string(),
-            deadline_ms,
-            event,
-        });
-        self.queued.notify_waiters();
+        let line = serde_json::json!({ "id": id, "event": event, "deadline_ms": deadline_ms });
+        let mut stdin = self.process.invocations.lock().expect("lock");
+        writeln!(stdin, "{line}")
+            .and_then(|()| stdin.flush())
+            .expect("queue the invocation");
     }
 
     pub fn reported(&self) -> Vec<(String, Reported)> {

@@ -157,7 +157,7 @@ class Authorize(unittest.TestCase):
     they differ."""
 
     def test_a_differing_verdict_is_a_disagreement_and_agreement_passes(self):
-        import moto_wrapper
+        import judging
         from test_authz import FakeState
 
         class Stub:
@@ -168,22 +168,22 @@ class Authorize(unittest.TestCase):
                 self.asked += 1
                 return {"resultType": "single", "overallResult": self.verdict, "ignoredContextKeys": []}
 
-        saved = dict(moto_wrapper.JUDGE), dict(moto_wrapper.SECOND)
+        saved = dict(judging.JUDGE), dict(judging.SECOND)
         try:
-            moto_wrapper.JUDGE["policy"] = authz.Policy(
+            judging.JUDGE["policy"] = authz.Policy(
                 [{"Sid": "A", "Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}])
             parsed = authz.Parsed("iam", "us-east-1", ACCOUNT, "GetRole", "POST", "/", {},
                                   {"RoleName": ["r"]}, None)
             for verdict, expected in (("ImplicitlyDenied", "disagreement"), ("Allowed", None)):
                 stub = Stub(verdict)
-                moto_wrapper.SECOND["judge"] = stub
+                judging.SECOND["judge"] = stub
                 entry = {}
-                found = moto_wrapper.authorize(parsed, FakeState(), entry)
+                found = judging.authorize(parsed, FakeState(), entry)
                 self.assertEqual(found[0] if found else None, expected, found)
                 self.assertEqual((entry["judged"], entry["second_verdicts"], stub.asked), (1, 1, 1))
         finally:
-            moto_wrapper.JUDGE.update(saved[0])
-            moto_wrapper.SECOND.update(saved[1])
+            judging.JUDGE.update(saved[0])
+            judging.SECOND.update(saved[1])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import threading
 import time
 import unittest
 
+import idempotency
 import moto_wrapper
 
 ENDPOINT_CREATE = b"Action=CreateVpcEndpoint&Version=2016-11-15&VpcId=vpc-1&ClientToken="
@@ -43,8 +44,8 @@ class SlowService:
 
 class IdempotencyTokens(unittest.TestCase):
     def setUp(self):
-        moto_wrapper.TOKENS.clear()
-        moto_wrapper.TOKEN_LOCKS.clear()
+        idempotency.TOKENS.clear()
+        idempotency.TOKEN_LOCKS.clear()
         self.service = SlowService()
         self.wrapper = moto_wrapper.Wrapper(self.service)
 
@@ -103,7 +104,7 @@ class IdempotencyTokens(unittest.TestCase):
         self.assertEqual(Refusing.calls, 2)
 
     def test_tokens_the_services_deduplicate(self):
-        token = moto_wrapper.idempotency_token
+        token = idempotency.idempotency_token
         self.assertEqual(token("ec2", "CreateVpcEndpoint", ENDPOINT_CREATE + b"abc"), "abc")
         self.assertIsNone(token("ec2", "CreateVpcEndpoint", b"Action=CreateVpcEndpoint"))
         self.assertIsNone(token("ec2", "ModifyVpcEndpoint", b"ClientToken=abc"))

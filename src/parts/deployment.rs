@@ -240,28 +240,32 @@ pub(crate) async fn remove(
             backoff::jitter(&spec.name, polls),
         );
         let Ok(wait) = wait else {
-            let state = if asked {
-                "is still being deleted"
-            } else {
-                "is still being created and cannot be deleted yet"
-            };
-            return Err(PartError::Aws {
-                operation: match spec.kind {
-                    DeploymentKind::OnDemand => "bedrock:DeleteCustomModelDeployment",
-                    DeploymentKind::Provisioned { .. } => {
-                        "bedrock:DeleteProvisionedModelThroughput"
-                    }
-                },
-                message: format!(
-                    "{} {} {state} after {:.0} s, the time this request may take; delete the stack again once Bedrock has finished",
-                    what(spec.kind),
-                    spec.name,
-                    started.elapsed().as_secs_f64()
-                ),
-                code: None,
-            });
+            return Err(still_busy(spec, asked, started.elapsed()));
         };
         warn!(deployment = %spec.name, asked, wait_ms = wait.as_millis(), "waiting for the deployment");
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// Why `remove` gave up: the deployment was still being created (so could
+/// not be deleted yet) or still being deleted when its time ran out.
+fn still_busy(spec: &DeploymentSpec, asked: bool, waited: Duration) -> PartError {
+    let state = if asked {
+        "is still being deleted"
+    } else {
+        "is still being created and cannot be deleted yet"
+    };
+    PartError::Aws {
+        operation: match spec.kind {
+            DeploymentKind::OnDemand => "bedrock:DeleteCustomModelDeployment",
+            DeploymentKind::Provisioned { .. } => "bedrock:DeleteProvisionedModelThroughput",
+        },
+        message: format!(
+            "{} {} {state} after {:.0} s, the time this request may take; delete the stack again once Bedrock has finished",
+            what(spec.kind),
+            spec.name,
+            waited.as_secs_f64()
+        ),
+        code: None,
     }
 }

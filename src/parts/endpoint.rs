@@ -243,52 +243,86 @@ async fn reconcile(
 ) -> Result<(), PartError> {
     // Tags first: after a takeover the owner tag must move before anything
     // else, so a failure later leaves the endpoint findable by its new owner.
+    retag(ec2, existing, id, &want.tags).await?;
+    match EndpointChange::between(existing, want) {
+        Some(change) => modify(ec2, id, change).await,
+        None => Ok(()),
+    }
+}
+
+/// Puts the wanted tags on the endpoint and takes off the ones a tag set we
+/// own no longer has.
+async fn retag(
+    ec2: &Client,
+    existing: &VpcEndpoint,
+    id: &str,
+    tags: &TagSet,
+) -> Result<(), PartError> {
     ec2.create_tags()
         .resources(id)
-        .set_tags(Some(ec2_tags(&want.tags)))
+        .set_tags(Some(ec2_tags(tags)))
         .send()
         .await
         .map_err(|e| aws_error("ec2:CreateTags", e))?;
-    let stale = want
-        .tags
-        .stale_keys(existing.tags().iter().filter_map(|t| t.key()));
-    if !stale.is_empty() {
-        ec2.delete_tags()
-            .resources(id)
-            .set_tags(Some(
-                stale
-                    .iter()
-                    .map(|k| Ec2Tag::builder().key(k).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| aws_error("ec2:DeleteTags", e))?;
-    }
-    let current: BTreeSet<&str> = existing
-        .route_table_ids()
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let wanted: BTreeSet<&str> = want.route_table_ids.iter().map(String::as_str).collect();
-    let add: Vec<String> = wanted.difference(&current).map(|s| s.to_string()).collect();
-    let remove: Vec<String> = current.difference(&wanted).map(|s| s.to_string()).collect();
-    let same_policy = existing
-        .policy_document()
-        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-        == serde_json::from_str::<serde_json::Value>(&want.policy).ok();
-    if add.is_empty() && remove.is_empty() && same_policy {
+    let stale = tags.stale_keys(existing.tags().iter().filter_map(|t| t.key()));
+    if stale.is_empty() {
         return Ok(());
     }
+    ec2.delete_tags()
+        .resources(id)
+        .set_tags(Some(
+            stale
+                .iter()
+                .map(|k| Ec2Tag::builder().key(k).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| aws_error("ec2:DeleteTags", e))?;
+    Ok(())
+}
+
+/// What one ModifyVpcEndpoint must change: the policy when it differs as
+/// JSON, and the route tables to add and to remove.
+struct EndpointChange<'a> {
+    policy: Option<&'a str>,
+    add: Vec<String>,
+    remove: Vec<String>,
+}
+
+impl<'a> EndpointChange<'a> {
+    /// `None` when the endpoint already is as wanted.
+    fn between(existing: &VpcEndpoint, want: &'a DesiredEndpoint) -> Option<Self> {
+        let current: BTreeSet<&str> = existing
+            .route_table_ids()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let wanted: BTreeSet<&str> = want.route_table_ids.iter().map(String::as_str).collect();
+        let same_policy = existing
+            .policy_document()
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            == serde_json::from_str::<serde_json::Value>(&want.policy).ok();
+        let change = EndpointChange {
+            policy: (!same_policy).then_some(want.policy.as_str()),
+            add: wanted.difference(&current).map(|s| s.to_string()).collect(),
+            remove: current.difference(&wanted).map(|s| s.to_string()).collect(),
+        };
+        let nothing = change.policy.is_none() && change.add.is_empty() && change.remove.is_empty();
+        (!nothing).then_some(change)
+    }
+}
+
+async fn modify(ec2: &Client, id: &str, change: EndpointChange<'_>) -> Result<(), PartError> {
     let mut req = ec2.modify_vpc_endpoint().vpc_endpoint_id(id);
-    if !same_policy {
-        req = req.policy_document(&want.policy);
+    if let Some(policy) = change.policy {
+        req = req.policy_document(policy);
     }
-    if !add.is_empty() {
-        req = req.set_add_route_table_ids(Some(add));
+    if !change.add.is_empty() {
+        req = req.set_add_route_table_ids(Some(change.add));
     }
-    if !remove.is_empty() {
-        req = req.set_remove_route_table_ids(Some(remove));
+    if !change.remove.is_empty() {
+        req = req.set_remove_route_table_ids(Some(change.remove));
     }
     req.send()
         .await

@@ -9,6 +9,7 @@
 //! user's own policies keep the handler from reading is a warning.
 
 use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::types::KeyMetadata;
 use futures_util::future::join_all;
 
 use super::{Clients, PartError, aws_error, denied};
@@ -305,15 +306,20 @@ async fn foundation_model_base(
                 .collect()
         })
         .unwrap_or_default();
-    if supports(&listed, kind) {
-        return Ok(Verdict::Ok);
+    Ok(base_model_supports(identifier, &listed, kind))
+}
+
+/// The verdict on a foundation model that lists `listed` customizations.
+fn base_model_supports(identifier: &str, listed: &[&str], kind: CustomizationType) -> Verdict {
+    if supports(listed, kind) {
+        return Verdict::Ok;
     }
     let supported = if listed.is_empty() {
         "no customization".to_string()
     } else {
         listed.join(", ")
     };
-    Ok(fails(
+    fails(
         BASE_MODEL,
         format!(
             "'{identifier}' does not support {} (it supports {supported})",
@@ -323,7 +329,7 @@ async fn foundation_model_base(
             "a base model whose customizations include {}",
             kind.as_str()
         ),
-    ))
+    )
 }
 
 const TEACHER: &str = "Job.TeacherModelIdentifier";
@@ -441,6 +447,27 @@ fn key_region(arn: &str) -> Option<&str> {
     arn.split(':').nth(3)
 }
 
+/// The verdict on a key KMS described: enabled, symmetric, for encryption.
+fn key_fit(property: &str, key: &str, meta: &KeyMetadata, allowed: String) -> Verdict {
+    let state = meta.key_state().map(|s| s.as_str()).unwrap_or("unknown");
+    let spec = meta.key_spec().map(|s| s.as_str()).unwrap_or("unknown");
+    // A SYMMETRIC_DEFAULT key is always for ENCRYPT_DECRYPT; the usage is
+    // judged where it is given.
+    let usage = meta.key_usage().map(|s| s.as_str());
+    if state != "Enabled" {
+        fails(property, format!("key '{key}' is {state}"), allowed)
+    } else if spec != "SYMMETRIC_DEFAULT" || usage.is_some_and(|u| u != "ENCRYPT_DECRYPT") {
+        let usage = usage.unwrap_or("unknown use");
+        fails(
+            property,
+            format!("key '{key}' is a {spec} key for {usage}"),
+            allowed,
+        )
+    } else {
+        Verdict::Ok
+    }
+}
+
 async fn key_usable(
     clients: &Clients,
     stack: &StackIdentity,
@@ -458,32 +485,14 @@ async fn key_usable(
         ));
     }
     match clients.kms.describe_key().key_id(key).send().await {
-        Ok(out) => {
-            let Some(meta) = out.key_metadata() else {
-                return Err(PartError::Aws {
-                    operation: "kms:DescribeKey",
-                    message: "the response had no key metadata".into(),
-                    code: None,
-                });
-            };
-            let state = meta.key_state().map(|s| s.as_str()).unwrap_or("unknown");
-            let spec = meta.key_spec().map(|s| s.as_str()).unwrap_or("unknown");
-            // A SYMMETRIC_DEFAULT key is always for ENCRYPT_DECRYPT; the
-            // usage is judged where it is given.
-            let usage = meta.key_usage().map(|s| s.as_str());
-            if state != "Enabled" {
-                Ok(fails(property, format!("key '{key}' is {state}"), allowed))
-            } else if spec != "SYMMETRIC_DEFAULT" || usage.is_some_and(|u| u != "ENCRYPT_DECRYPT") {
-                let usage = usage.unwrap_or("unknown use");
-                Ok(fails(
-                    property,
-                    format!("key '{key}' is a {spec} key for {usage}"),
-                    allowed,
-                ))
-            } else {
-                Ok(Verdict::Ok)
-            }
-        }
+        Ok(out) => match out.key_metadata() {
+            Some(meta) => Ok(key_fit(property, key, meta, allowed)),
+            None => Err(PartError::Aws {
+                operation: "kms:DescribeKey",
+                message: "the response had no key metadata".into(),
+                code: None,
+            }),
+        },
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_not_found_exception()) =>

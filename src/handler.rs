@@ -141,6 +141,10 @@ impl Handler {
             request_type = request.kind_name(),
             request_id = %request.request_id,
         );
+        // ServiceTimeout on its own, before the properties are parsed: the
+        // parse runs inside the guarded work (a panic in it is still
+        // answered), and the budget must be known before that work starts.
+        // The parser validates it by the same reading (service_timeout_value).
         let budget = Budget::new(now, remaining, service_timeout(&request.properties));
         info!(
             lambda_remaining_ms = remaining.as_millis(),
@@ -148,19 +152,28 @@ impl Handler {
             limit = budget.limit,
             "working budget"
         );
+        let work = work(
+            self.clients.clone(),
+            self.settings_within(&budget),
+            request.clone(),
+        );
+        self.handle_request(request, work, budget)
+            .instrument(span)
+            .await
+    }
+
+    /// The settings with every wait on AWS state ending before the budget
+    /// does, leaving time to remove what a failed Create made and to say why
+    /// in the answer.
+    fn settings_within(&self, budget: &Budget) -> Settings {
         let mut settings = self.settings.clone();
-        // Waits on AWS state end before the budget does, leaving time to
-        // remove what a failed Create made and to say why in the answer.
         settings.assume_role_retry.until = Some(
             budget
                 .work_until
                 .checked_sub(CLEANUP_RESERVE)
                 .unwrap_or(budget.work_until),
         );
-        let work = work(self.clients.clone(), settings, request.clone());
-        self.handle_request(request, work, budget)
-            .instrument(span)
-            .await
+        settings
     }
 
     async fn handle_request<F>(
@@ -282,8 +295,11 @@ impl Budget {
 }
 
 /// The physical id to send when the work did not produce one: on Create the
-/// id the work would have used, so that the rollback Delete finds whatever
-/// was made before the failure.
+/// id the work would have used (the plan's own `physical_id_for`, a pure
+/// function of the request), so that the rollback Delete finds whatever was
+/// made before the failure. On Update and Delete the current id, never one
+/// the aborted work may have decided: after a FAILED answer the stack keeps
+/// the resource it has.
 fn fallback_id(request: &Request) -> String {
     match (&request.physical_resource_id, request.kind) {
         (Some(id), RequestKind::Update | RequestKind::Delete) => id.clone(),

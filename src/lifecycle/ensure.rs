@@ -199,53 +199,17 @@ async fn observe(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, E
 /// replaces).
 async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, PartError> {
     let (clients, props) = (setup.ctx.clients, setup.props());
-    let role = async {
-        match known_role {
-            Some((name, found)) if name == setup.names.role_name => Ok(found),
-            _ => role::find(&clients.iam, &setup.names.role_name).await,
-        }
-    };
-    let gateways = async {
-        if props.wants_endpoint() {
-            endpoint::s3_gateways(&clients.ec2).await
-        } else {
-            Ok(S3Gateways::default())
-        }
-    };
-    let bucket = async {
-        if props.restrict_output_bucket_to_vpc {
-            bucket_policy::read(&clients.s3, &props.output_data.bucket)
-                .await
-                .map(|p| Some(ReadPolicy(p)))
-        } else {
-            Ok(None)
-        }
-    };
-    let mark = async {
-        match setup.replaced_role() {
-            Some((old_pid, old_role)) => {
-                role::mark_orphan(&clients.iam, &old_role, old_pid, Some(setup.pid())).await
-            }
-            None => Ok(()),
-        }
-    };
     // Boxed: inline beside the others, it outgrows a debug build's stack.
-    let deployment = Box::pin(async {
-        match &setup.names.deployment {
-            Some(spec) => deployment::find(&clients.bedrock, spec).await,
-            None => Ok(None),
-        }
-    });
-    let teacher = teacher::look_up(&clients.bedrock, setup.ctx.stack, props);
+    let deployment = Box::pin(setup.deployment_holding_the_name());
     let (role, vpc, gateways, bucket_policy, job, deployment, (), teacher) = tokio::try_join!(
-        role,
+        setup.role(known_role),
         observe::vpc(clients, props),
-        gateways,
-        bucket,
+        setup.s3_gateways(),
+        setup.output_bucket_policy(),
         observe::job(clients, &setup.names),
         deployment,
-        mark,
-        teacher
+        setup.mark_replaced_role(),
+        teacher::look_up(&clients.bedrock, setup.ctx.stack, props)
     )?;
     Ok(Observed {
         warnings: Vec::new(),
@@ -257,6 +221,54 @@ async fn lookups(setup: &Setup<'_>, known_role: KnownRole) -> Result<Observed, P
         deployment,
         teacher,
     })
+}
+
+/// The lookups of step 1, each skipped when the setup has no such part.
+impl Setup<'_> {
+    /// The role of our name (already read when the orchestrator looked for
+    /// the deployed one under the same name).
+    async fn role(&self, known_role: KnownRole) -> Result<Option<Role>, PartError> {
+        match known_role {
+            Some((name, found)) if name == self.names.role_name => Ok(found),
+            _ => role::find(&self.ctx.clients.iam, &self.names.role_name).await,
+        }
+    }
+
+    async fn s3_gateways(&self) -> Result<S3Gateways, PartError> {
+        if self.props().wants_endpoint() {
+            endpoint::s3_gateways(&self.ctx.clients.ec2).await
+        } else {
+            Ok(S3Gateways::default())
+        }
+    }
+
+    async fn output_bucket_policy(&self) -> Result<Option<ReadPolicy>, PartError> {
+        let props = self.props();
+        if !props.restrict_output_bucket_to_vpc {
+            return Ok(None);
+        }
+        bucket_policy::read(&self.ctx.clients.s3, &props.output_data.bucket)
+            .await
+            .map(|p| Some(ReadPolicy(p)))
+    }
+
+    async fn deployment_holding_the_name(&self) -> Result<Option<FoundDeployment>, PartError> {
+        match &self.names.deployment {
+            Some(spec) => deployment::find(&self.ctx.clients.bedrock, spec).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A replacement marks its own id on the role of the setup it replaces
+    /// (the one that stays if it fails), so that its leftovers are found.
+    async fn mark_replaced_role(&self) -> Result<(), PartError> {
+        match self.replaced_role() {
+            Some((old_pid, old_role)) => {
+                role::mark_orphan(&self.ctx.clients.iam, &old_role, old_pid, Some(self.pid())).await
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// Step 2: a part of our name that is not ours, or a route table another

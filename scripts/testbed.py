@@ -156,12 +156,17 @@ def serve_local():
 def function_env(port, endpoint):
     """The environment Lambda gives the function, pointed at the emulator."""
     import os
-    env = {"PATH": os.environ.get("PATH", ""), "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
-           "AWS_LAMBDA_FUNCTION_NAME": "bedrock-setup", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-           "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_REGION": REGION,
-           "AWS_ACCESS_KEY_ID": HANDLER_KEY, "AWS_SECRET_ACCESS_KEY": "handler-secret",
-           "MANAGED_ROLE_PATH": DEPLOYMENT["RolePath"], "SIGNAL_KEY_ID": DEPLOYMENT["SignalKey.Arn"],
-           "S3_FORCE_PATH_STYLE": "true", "RUST_LOG": "warn"}
+    return dict(_DEPLOYMENT["FunctionEnvironment"], PATH=os.environ.get("PATH", ""),
+                AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{port}", RUST_LOG="warn", **handler_env(endpoint))
+
+
+def handler_env(endpoint):
+    """What the deployment sets for the handler itself (tests/emulator/deployment.json, as
+    the Rust tests set it), pointed at the emulator when `endpoint` is given."""
+    env = {"AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": HANDLER_KEY,
+           "AWS_SECRET_ACCESS_KEY": _DEPLOYMENT["HandlerSecretKey"],
+           "S3_FORCE_PATH_STYLE": _DEPLOYMENT["FunctionEnvironment"]["S3_FORCE_PATH_STYLE"],
+           "MANAGED_ROLE_PATH": DEPLOYMENT["RolePath"], "SIGNAL_KEY_ID": DEPLOYMENT["SignalKey.Arn"]}
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
     return env

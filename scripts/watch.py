@@ -25,7 +25,7 @@ import sys
 import threading
 from pathlib import Path
 
-from testbed import DEPLOYMENT, HANDLER_KEY, REGION, ROOT, clients, prepare, sample_event, start_emulator
+from testbed import ROOT, clients, handler_env, prepare, sample_event, start_emulator
 
 EVENTS = ["create.json", "update-in-place.json", "update-replacement.json", "delete.json",
           "job-state-change.json", "sweep.json", "create-rft.json", "delete-rft.json"]
@@ -78,12 +78,8 @@ def main():
         for name in EVENTS:
             event = sample_event(name, ids, port)
             (run_dir / "events" / name).write_text(json.dumps(event, indent=2) + "\n")
-        env_vars = {
-            "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": HANDLER_KEY,
-            "AWS_SECRET_ACCESS_KEY": "handler-secret", "S3_FORCE_PATH_STYLE": "true",
-            "MANAGED_ROLE_PATH": DEPLOYMENT["RolePath"], "SIGNAL_KEY_ID": DEPLOYMENT["SignalKey.Arn"],
-            "ASSUME_ROLE_RETRY_SECONDS": "5", "RUST_LOG": "info",
-        }
+        # cargo lambda watch gives the function Lambda's own variables.
+        env_vars = dict(handler_env(endpoint), ASSUME_ROLE_RETRY_SECONDS="5", RUST_LOG="info")
         command = [args.cargo_lambda, "lambda", "watch", "--invoke-address", "127.0.0.1",
                    "--invoke-port", str(args.invoke_port),
                    "--timeout", "300", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]

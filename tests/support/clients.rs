@@ -12,7 +12,7 @@ use bedrock_setup::parts::Clients;
 pub fn handler_credentials() -> Credentials {
     Credentials::new(
         deployment().handler_access_key.clone(),
-        "handler-secret",
+        deployment().handler_secret_key.clone(),
         None,
         None,
         "test",

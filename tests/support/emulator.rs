@@ -25,10 +25,33 @@ pub struct Deployment {
     /// requests against the template's execution role (the tests' own set-up
     /// and checks use another key and are not judged).
     pub handler_access_key: String,
+    pub handler_secret_key: String,
     /// The template's RolePath parameter.
     pub role_path: String,
     /// The handler stack's own key for pending completion signals.
     pub signal_key_arn: String,
+    /// The environment Lambda gives the function and the template sets,
+    /// beside the values above.
+    pub function_environment: Vec<(String, String)>,
+}
+
+impl Deployment {
+    /// The function's environment as deployed: Lambda's variables and the
+    /// template's, pointed at `runtime_api` (not yet at an emulator).
+    pub fn function_env(&self, runtime_api: &str) -> Vec<(String, String)> {
+        let mut env = self.function_environment.clone();
+        for (k, v) in [
+            ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+            ("AWS_REGION", REGION),
+            ("AWS_ACCESS_KEY_ID", &self.handler_access_key),
+            ("AWS_SECRET_ACCESS_KEY", &self.handler_secret_key),
+            ("MANAGED_ROLE_PATH", &self.role_path),
+            ("SIGNAL_KEY_ID", &self.signal_key_arn),
+        ] {
+            env.push((k.to_string(), v.to_string()));
+        }
+        env
+    }
 }
 
 /// The deployment, read once.
@@ -49,10 +72,18 @@ pub fn deployment() -> &'static Deployment {
             (REGION.to_string(), ACCOUNT.to_string()),
             "REGION and ACCOUNT must be those of tests/emulator/deployment.json"
         );
+        let function_environment = v["FunctionEnvironment"]
+            .as_object()
+            .expect("tests/emulator/deployment.json has a FunctionEnvironment")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
         Deployment {
             handler_access_key: field("HandlerAccessKey"),
+            handler_secret_key: field("HandlerSecretKey"),
             role_path: field("RolePath"),
             signal_key_arn: field("SignalKeyArn"),
+            function_environment,
         }
     })
 }

@@ -2,8 +2,9 @@
 watch, compare_behaviour): the emulator (moto behind
 tests/emulator/moto_wrapper.py), the user's own infrastructure in it, and a
 fake Lambda Runtime API that also receives the answers sent to the
-ResponseURL (tests/emulator/runtime_api.py, which the Rust tests run too). The deployment it stands for is tests/emulator/deployment.json,
-as in the Rust tests."""
+ResponseURL (tests/emulator/runtime_api.py, which the Rust tests run too).
+The deployment it stands for is tests/emulator/deployment.json, as in the
+Rust tests."""
 
 import json
 import re
@@ -156,17 +157,16 @@ def serve_local():
 def function_env(port, endpoint):
     """The environment Lambda gives the function, pointed at the emulator."""
     import os
-    return dict(_DEPLOYMENT["FunctionEnvironment"], PATH=os.environ.get("PATH", ""),
+    return dict(_DEPLOYMENT["LambdaEnvironment"], PATH=os.environ.get("PATH", ""),
                 AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{port}", RUST_LOG="warn", **handler_env(endpoint))
 
 
 def handler_env(endpoint):
     """What the deployment sets for the handler itself (tests/emulator/deployment.json, as
     the Rust tests set it), pointed at the emulator when `endpoint` is given."""
-    env = {"AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": HANDLER_KEY,
-           "AWS_SECRET_ACCESS_KEY": _DEPLOYMENT["HandlerSecretKey"],
-           "S3_FORCE_PATH_STYLE": _DEPLOYMENT["FunctionEnvironment"]["S3_FORCE_PATH_STYLE"],
-           "MANAGED_ROLE_PATH": DEPLOYMENT["RolePath"], "SIGNAL_KEY_ID": DEPLOYMENT["SignalKey.Arn"]}
+    env = dict(_DEPLOYMENT["HandlerEnvironment"], AWS_REGION=REGION, AWS_ACCESS_KEY_ID=HANDLER_KEY,
+               AWS_SECRET_ACCESS_KEY=_DEPLOYMENT["HandlerSecretKey"], MANAGED_ROLE_PATH=DEPLOYMENT["RolePath"],
+               SIGNAL_KEY_ID=DEPLOYMENT["SignalKey.Arn"])
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
     return env

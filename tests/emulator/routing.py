@@ -31,9 +31,8 @@ BEDROCK_ROUTES = [
 
 def classify(environ, body):
     """(service, region, operation) of one request."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-    m = CREDENTIAL.search(auth)
+    m = credential(environ)
     if m:
         region, service = m.group(2), m.group(3)
     elif "X-Amz-Credential" in query:
@@ -79,15 +78,21 @@ def sdk_attempt(environ):
     return int(m.group(1)) if m else 1
 
 
+def credential(environ):
+    """The Authorization header's credential scope: groups (key, region,
+    service), or None for an unsigned or pre-signed request."""
+    return CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+
+
 def request_region(environ):
     """The region the request was signed for."""
-    m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    m = credential(environ)
     return m.group(2) if m else "us-east-1"
 
 
 def access_key(environ):
     """The access key id that signed the request, or None."""
-    m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    m = credential(environ)
     return m.group(1) if m else None
 
 

@@ -72,11 +72,15 @@ pub fn deployment() -> &'static Deployment {
             (REGION.to_string(), ACCOUNT.to_string()),
             "REGION and ACCOUNT must be those of tests/emulator/deployment.json"
         );
-        let function_environment = v["FunctionEnvironment"]
-            .as_object()
-            .expect("tests/emulator/deployment.json has a FunctionEnvironment")
+        let function_environment = ["LambdaEnvironment", "HandlerEnvironment"]
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .flat_map(|section| {
+                v[section]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("tests/emulator/deployment.json has no {section}"))
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            })
             .collect();
         Deployment {
             handler_access_key: field("HandlerAccessKey"),
@@ -88,7 +92,7 @@ pub fn deployment() -> &'static Deployment {
     })
 }
 
-/// The port a test-bed process (the emulator, the TLS peer) prints on its
+/// The port a test-bed process (the emulator, a `ReportingScript`) prints on its
 /// first line, `PORT <n>`, once it listens; else the line it printed.
 pub fn reported_port(out: &mut impl BufRead) -> Result<u16, String> {
     let mut line = String::new();
@@ -99,6 +103,71 @@ pub fn reported_port(out: &mut impl BufRead) -> Result<u16, String> {
         .strip_prefix("PORT ")
         .and_then(|p| p.parse().ok())
         .ok_or(line)
+}
+
+/// A test-bed script of tests/emulator (the TLS peer, the fake Runtime API)
+/// that prints `PORT <n>` once it listens and then one JSON value a line;
+/// stopped when dropped.
+pub struct ReportingScript {
+    child: Child,
+    pub port: u16,
+    /// Every line printed after the port, as it arrives.
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl ReportingScript {
+    /// Starts `script` with `args`; `stdin` piped when the test writes to it.
+    pub fn start(
+        script: &str,
+        args: &[&std::ffi::OsStr],
+        stdin: Stdio,
+        what: &str,
+    ) -> ReportingScript {
+        let mut child = Command::new(python())
+            .arg(project_dir().join("tests/emulator").join(script))
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {what}: {e}"));
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let port = reported_port(&mut stdout)
+            .unwrap_or_else(|line| panic!("{what} did not start: {line:?}"));
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    sink.lock().expect("lock").push(v);
+                }
+            }
+        });
+        ReportingScript { child, port, lines }
+    }
+
+    pub fn lines(&self) -> Vec<Value> {
+        self.lines.lock().expect("lock").clone()
+    }
+
+    /// Its stdin, when started with it piped.
+    pub fn take_stdin(&mut self) -> std::process::ChildStdin {
+        self.child
+            .stdin
+            .take()
+            .expect("the script's stdin is piped")
+    }
+
+    /// Stops the script (again, harmlessly, once stopped).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ReportingScript {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// One emulator process, stopped when dropped.

@@ -311,60 +311,28 @@ pub enum Reported {
 pub struct FakeRuntime {
     pub addr: SocketAddr,
     process: Arc<RuntimeProcess>,
-    reported: Arc<Mutex<Vec<(String, Reported)>>>,
 }
 
 struct RuntimeProcess {
-    child: Mutex<Child>,
+    script: super::ReportingScript,
     invocations: Mutex<std::process::ChildStdin>,
-}
-
-impl Drop for RuntimeProcess {
-    fn drop(&mut self) {
-        if let Ok(mut child) = self.child.lock() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 impl FakeRuntime {
     pub async fn start() -> FakeRuntime {
-        let mut child = Command::new(super::python())
-            .arg(super::project_dir().join("tests/emulator/runtime_api.py"))
-            .args(["--port", "0"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the fake Runtime API");
-        let invocations = child.stdin.take().expect("runtime stdin");
-        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("runtime stdout"));
-        let port = super::reported_port(&mut stdout)
-            .unwrap_or_else(|line| panic!("the fake Runtime API did not start: {line:?}"));
-        let reported = Arc::new(Mutex::new(Vec::new()));
-        let sink = reported.clone();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in stdout.lines().map_while(Result::ok) {
-                let Ok(entry) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                let body = entry["body"].as_str().unwrap_or_default().to_string();
-                let report = match entry["kind"].as_str() {
-                    Some("response") => Reported::Response(body),
-                    _ => Reported::Error(body),
-                };
-                let id = entry["id"].as_str().unwrap_or_default().to_string();
-                sink.lock().expect("lock").push((id, report));
-            }
-        });
+        let mut script = super::ReportingScript::start(
+            "runtime_api.py",
+            &["--port".as_ref(), "0".as_ref()],
+            Stdio::piped(),
+            "the fake Runtime API",
+        );
+        let invocations = script.take_stdin();
         FakeRuntime {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr: SocketAddr::from(([127, 0, 0, 1], script.port)),
             process: Arc::new(RuntimeProcess {
-                child: Mutex::new(child),
+                script,
                 invocations: Mutex::new(invocations),
             }),
-            reported,
         }
     }
 
@@ -382,8 +350,23 @@ impl FakeRuntime {
             .expect("queue the invocation");
     }
 
+    /// What the function reported, in order: one JSON line of the script
+    /// each, `{"id", "kind": "response"|"error", "body"}`.
     pub fn reported(&self) -> Vec<(String, Reported)> {
-        self.reported.lock().expect("lock").clone()
+        self.process
+            .script
+            .lines()
+            .iter()
+            .map(|entry| {
+                let body = entry["body"].as_str().unwrap_or_default().to_string();
+                let report = match entry["kind"].as_str() {
+                    Some("response") => Reported::Response(body),
+                    _ => Reported::Error(body),
+                };
+                let id = entry["id"].as_str().unwrap_or_default().to_string();
+                (id, report)
+            })
+            .collect()
     }
 
     pub async fn wait_reported(&self, n: usize, timeout: Duration) -> Vec<(String, Reported)> {

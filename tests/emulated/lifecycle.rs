@@ -619,13 +619,13 @@ fn settings_with_budget(budget: std::time::Duration) -> bedrock_setup::lifecycle
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_job_is_submitted_once_iam_has_propagated_the_new_role() {
-    // The emulator makes the new role assumable 2 s after its last write,
+    // The emulator makes the new role assumable 3 s after its last write,
     // as IAM's propagation does, and answers Bedrock's "could not assume"
     // until then.
     let emu = Emulator::start();
     let fx = Fixture::create(&emu).await;
     let handler = emu.handler_clients().await;
-    emu.set_latency_model(json!({ "seed": 1, "propagation_s": [2, 2] }))
+    emu.set_latency_model(json!({ "seed": 1, "propagation_s": [3, 3] }))
         .await;
     let out = run(
         &handler,
@@ -648,10 +648,13 @@ async fn the_job_is_submitted_once_iam_has_propagated_the_new_role() {
         accepted >= ready,
         "submitted before the role propagated: {role}"
     );
+    // At least one refusal, not a count: how many attempts fall inside the
+    // propagation window depends on how fast this machine made the rest of
+    // the setup after the role's last write.
     let refused = role["refused"].as_u64().expect("refused");
     assert!(
-        refused >= 2,
-        "the first attempts came before propagation: {role}"
+        refused >= 1,
+        "the first attempt came before propagation: {role}"
     );
     assert_eq!(
         job_submissions(&emu).await.len() as u64,
@@ -668,9 +671,16 @@ async fn a_role_that_propagates_after_the_budget_fails_the_create_in_time_and_cl
     let check = emu.check_clients().await;
     emu.set_latency_model(json!({ "seed": 1, "propagation_s": [60, 60] }))
         .await;
+    // The retry's own limit, which starts at the first submission: a
+    // deadline set before the run would also spend itself on making the
+    // role and the endpoint, so how many attempts fit would depend on how
+    // fast this machine is (CI once saw one). The request's deadline is the
+    // same cut-off, tested through the handler below.
+    let mut settings = bedrock_setup::lifecycle::Settings::default();
+    settings.assume_role_retry.total = std::time::Duration::from_secs(4);
     let out = run(
         &handler,
-        &settings_with_budget(std::time::Duration::from_secs(4)),
+        &settings,
         &create("never-in-time", fx.full_properties()),
     )
     .await;

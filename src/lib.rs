@@ -7,6 +7,7 @@
 pub mod cfn;
 pub mod completion;
 pub mod handler;
+pub mod http;
 pub mod lifecycle;
 pub mod model;
 pub mod parts;

@@ -55,7 +55,10 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn build_handler() -> Result<Handler, String> {
-    let config = sdk_config_loader().load().await;
+    // One HTTP client for the SDK's calls and the answers: one trust store.
+    let http = bedrock_setup::http::client()
+        .map_err(|e| format!("building the HTTP client failed: {e}"))?;
+    let config = sdk_config_loader(http.clone()).load().await;
     let force_path_style =
         std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     let clients = Clients::from_sdk_config(&config, force_path_style);
@@ -73,8 +76,6 @@ async fn build_handler() -> Result<Handler, String> {
     settings.signal_key_id = std::env::var("SIGNAL_KEY_ID")
         .ok()
         .filter(|k| !k.is_empty());
-    let http =
-        Answerer::default_http().map_err(|e| format!("building the HTTP client failed: {e}"))?;
     Ok(Handler::new(clients, settings, Answerer::new(http)))
 }
 

@@ -26,6 +26,10 @@ pub enum AnswerError {
     },
 }
 
+/// How long one PUT may take, connecting included (the client's connect
+/// timeout is shorter): a pre-signed URL answers quickly or not at all.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Sends answers to CloudFormation's ResponseURL.
 #[derive(Clone, Debug)]
 pub struct Answerer {
@@ -35,24 +39,14 @@ pub struct Answerer {
 }
 
 impl Answerer {
-    /// An answerer sending with `http`.
+    /// An answerer sending with `http` (`crate::http::client`, the client
+    /// the SDK's calls also use).
     pub fn new(http: reqwest::Client) -> Self {
         Answerer {
             http,
             first_backoff: Duration::from_millis(250),
             max_attempts: 8,
         }
-    }
-
-    /// A client suited to the answer: short timeouts, no redirects (a
-    /// pre-signed URL never redirects, and following one would hand the
-    /// body to someone else).
-    pub fn default_http() -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
     }
 
     /// Sends the answer, giving up at `deadline`.
@@ -88,6 +82,7 @@ impl Answerer {
             let sent = self
                 .http
                 .put(url)
+                .timeout(ATTEMPT_TIMEOUT)
                 .header(reqwest::header::CONTENT_LENGTH, payload.len())
                 .body(payload.clone())
                 .send();

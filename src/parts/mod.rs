@@ -253,17 +253,19 @@ pub(crate) fn ec2_filter(
         .build()
 }
 
-/// The SDK configuration every client shares: bounded retries and timeouts
+/// The SDK configuration every client shares: its calls sent with `http`
+/// (the function's one client, `crate::http`), bounded retries and timeouts
 /// on every call, so that no AWS call can outlive the deadline guard.
-pub fn sdk_config_loader() -> aws_config::ConfigLoader {
+pub fn sdk_config_loader(http: reqwest::Client) -> aws_config::ConfigLoader {
     use aws_config::retry::RetryConfig;
     use aws_config::timeout::TimeoutConfig;
     use std::time::Duration;
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(crate::http::SdkTransport::shared(http))
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
+                .connect_timeout(crate::http::CONNECT_TIMEOUT)
                 .operation_attempt_timeout(Duration::from_secs(20))
                 .operation_timeout(Duration::from_secs(60))
                 .build(),

@@ -473,14 +473,11 @@ async fn a_panic_in_the_work_is_answered_failed() {
     let emu_less = bedrock_setup::parts::Clients::from_sdk_config(
         &aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
+            .http_client(bedrock_setup::http::SdkTransport::shared(http_client()))
             .build(),
         false,
     );
-    let handler = Handler::new(
-        emu_less,
-        Settings::default(),
-        Answerer::new(Answerer::default_http().expect("http")),
-    );
+    let handler = Handler::new(emu_less, Settings::default(), Answerer::new(http_client()));
     let ev = event("Create", &rx.url("p1"), "req-1", None, json!({}));
     let deadline = SystemTime::now() + Duration::from_secs(30);
     let result = handler

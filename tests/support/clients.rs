@@ -19,6 +19,12 @@ pub fn handler_credentials() -> Credentials {
     )
 }
 
+/// The function's HTTP client (`bedrock_setup::http::client`), as `main`
+/// builds it: the SDK's calls and the answers go through it.
+pub fn http_client() -> reqwest::Client {
+    bedrock_setup::http::client().expect("the HTTP client builds")
+}
+
 /// The per-attempt timeout of `fast_retry_clients` (production: 20 s).
 pub const TEST_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -27,7 +33,7 @@ pub const TEST_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// scenarios, slow answers among them, finish in minutes while running the
 /// same timeout and retry path as in production.
 pub async fn fast_retry_clients(endpoint: &str) -> Clients {
-    let config = bedrock_setup::parts::sdk_config_loader()
+    let config = bedrock_setup::parts::sdk_config_loader(http_client())
         .retry_config(
             aws_config::retry::RetryConfig::standard()
                 .with_max_attempts(4)

@@ -230,7 +230,12 @@ impl Emulator {
     }
 
     pub async fn sdk_config(&self) -> SdkConfig {
+        // The function's transport (the SDK has no other client in this
+        // build), but none of its retry, timeout or credential settings.
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(bedrock_setup::http::SdkTransport::shared(
+                super::http_client(),
+            ))
             .endpoint_url(&self.endpoint)
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
@@ -241,7 +246,7 @@ impl Emulator {
     /// The handler's clients, as `main` builds them (plus the emulator),
     /// signing with the handler's key.
     pub async fn handler_clients(&self) -> Clients {
-        let config = bedrock_setup::parts::sdk_config_loader()
+        let config = bedrock_setup::parts::sdk_config_loader(super::http_client())
             .endpoint_url(&self.endpoint)
             .region(Region::new(REGION))
             .credentials_provider(handler_credentials())

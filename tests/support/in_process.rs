@@ -23,9 +23,7 @@ impl InProcess {
         clients: Clients,
         settings: bedrock_setup::lifecycle::Settings,
     ) -> InProcess {
-        let answerer = bedrock_setup::cfn::Answerer::new(
-            bedrock_setup::cfn::Answerer::default_http().expect("http client"),
-        );
+        let answerer = bedrock_setup::cfn::Answerer::new(super::http_client());
         InProcess {
             handler: bedrock_setup::handler::Handler::new(clients, settings, answerer),
             receiver: lambda::ResponseReceiver::start(0).await,

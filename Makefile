@@ -88,26 +88,30 @@ build: tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip --bin bootstrap
 
 # Host-native release builds of the handler and of a bare lambda_runtime
-# echo function (same profile), plus the arm64 zip for its size; then the
-# IAM-propagation figures (scripts/bench_propagation.py) of this handler and
-# of the one at BENCH_BASE (before issue 24's retry schedule), built from a
-# git worktree into the same target directory (only the crate itself is
-# compiled again) and kept in .bench/.
+# echo function (same profile), plus the arm64 zip for its size; the cold
+# invocation beside the handler at TRUST_BASE (two HTTP clients, each reading
+# the system's certificates: before the shared trust store of src/http.rs);
+# then the IAM-propagation figures (scripts/bench_propagation.py) of this
+# handler and of the one at BENCH_BASE (before issue 24's retry schedule).
+# Each base is built from a git worktree into the same target directory and
+# kept in .bench/; a base whose SDK features differ from this one's compiles
+# the SDK crates once more, the first time.
 BENCH_BASE ?= 67935dd
-BASE_BOOTSTRAP := .bench/bootstrap-$(BENCH_BASE)
-bench: venv judge build $(BASE_BOOTSTRAP)
+TRUST_BASE ?= 72137bc
+bench: venv judge build .bench/bootstrap-$(BENCH_BASE) .bench/bootstrap-$(TRUST_BASE)
 	cargo build --release --bin bootstrap
 	cargo build --release -p echo-baseline
 	$(VENV)/bin/python scripts/bench.py --bootstrap $(TARGET_DIR)/release/bootstrap \
-		--echo $(TARGET_DIR)/release/echo --zip $(LAMBDA_ZIP)
+		--echo $(TARGET_DIR)/release/echo --zip $(LAMBDA_ZIP) \
+		--previous .bench/bootstrap-$(TRUST_BASE)
 	$(VENV)/bin/python scripts/bench_propagation.py --bootstrap $(TARGET_DIR)/release/bootstrap \
-		--previous $(BASE_BOOTSTRAP)
+		--previous .bench/bootstrap-$(BENCH_BASE)
 
 # Cargo gives the worktree's crate the same artifact names as this one's and
 # then takes them as fresh: the touch makes the next build compile this crate.
-$(BASE_BOOTSTRAP):
+.bench/bootstrap-%:
 	rm -rf .bench/base && git worktree prune && mkdir -p .bench
-	git worktree add --detach .bench/base $(BENCH_BASE)
+	git worktree add --detach .bench/base $*
 	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) cargo build --release --bin bootstrap \
 		--manifest-path .bench/base/Cargo.toml
 	cp $(TARGET_DIR)/release/bootstrap $@

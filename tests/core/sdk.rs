@@ -134,50 +134,48 @@ async fn every_client_sends_through_the_functions_http_client() {
 // function's client the same failures must reach it classified the same
 // way, or a reset connection would fail a Create on the first try.
 
-#[tokio::test]
-async fn a_connection_closed_before_the_answer_is_retried_as_an_io_error() {
-    let (url, accepted) = peer(Peer::Closes).await;
+type ListRolesFailure =
+    aws_sdk_iam::error::SdkError<aws_sdk_iam::operation::list_roles::ListRolesError>;
+
+/// What a ListRoles against a peer behaving as `p` ended in, after the
+/// SDK's retries, and how many connections (attempts) it took.
+async fn list_roles_against(p: Peer) -> (ListRolesFailure, usize) {
+    let (url, accepted) = peer(p).await;
     let err = iam_at(&url)
         .await
         .list_roles()
         .send()
         .await
-        .expect_err("no answer");
-    let aws_sdk_iam::error::SdkError::DispatchFailure(failure) = &err else {
-        panic!("not a dispatch failure: {err:?}");
-    };
-    assert!(failure.is_io(), "{err:?}");
-    assert_eq!(accepted.load(Ordering::SeqCst), 4, "every attempt made");
+        .expect_err("the peer never answers in full");
+    (err, accepted.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn a_connection_closed_before_the_answer_is_retried_as_an_io_error() {
+    let (err, attempts) = list_roles_against(Peer::Closes).await;
+    assert!(
+        matches!(&err, ListRolesFailure::DispatchFailure(f) if f.is_io()),
+        "{err:?}"
+    );
+    assert_eq!(attempts, 4, "every attempt made");
 }
 
 #[tokio::test]
 async fn an_answer_that_never_comes_is_a_timeout_and_retried() {
-    let (url, accepted) = peer(Peer::Hangs).await;
-    let err = iam_at(&url)
-        .await
-        .list_roles()
-        .send()
-        .await
-        .expect_err("no answer");
-    let aws_sdk_iam::error::SdkError::DispatchFailure(failure) = &err else {
-        panic!("not a dispatch failure: {err:?}");
-    };
-    assert!(failure.is_timeout(), "{err:?}");
-    assert_eq!(accepted.load(Ordering::SeqCst), 4, "every attempt made");
+    let (err, attempts) = list_roles_against(Peer::Hangs).await;
+    assert!(
+        matches!(&err, ListRolesFailure::DispatchFailure(f) if f.is_timeout()),
+        "{err:?}"
+    );
+    assert_eq!(attempts, 4, "every attempt made");
 }
 
 #[tokio::test]
 async fn a_body_cut_off_is_a_response_error_and_retried() {
-    let (url, accepted) = peer(Peer::CutsTheBody).await;
-    let err = iam_at(&url)
-        .await
-        .list_roles()
-        .send()
-        .await
-        .expect_err("a cut body");
+    let (err, attempts) = list_roles_against(Peer::CutsTheBody).await;
     assert!(
-        matches!(err, aws_sdk_iam::error::SdkError::ResponseError(_)),
+        matches!(&err, ListRolesFailure::ResponseError(_)),
         "{err:?}"
     );
-    assert_eq!(accepted.load(Ordering::SeqCst), 4, "every attempt made");
+    assert_eq!(attempts, 4, "every attempt made");
 }

@@ -537,7 +537,7 @@ async fn create_over_tls(peer: &TlsPeer, trusted: &str, name: &str) -> (Vec<Valu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn both_http_clients_trust_exactly_the_systems_root_certificates() {
+async fn the_sdk_calls_and_the_answer_trust_exactly_the_systems_root_certificates() {
     let peer = TlsPeer::start();
     // Trusted: the SDK's calls and the answer both reach the peer over TLS.
     let (served, outcome) = create_over_tls(&peer, &peer.file("ca.pem"), "trusted").await;
@@ -558,8 +558,9 @@ async fn both_http_clients_trust_exactly_the_systems_root_certificates() {
         matches!(outcome, Reported::Response(_)),
         "the answer was delivered, so the invocation succeeds: {outcome:?}"
     );
-    // Not trusted: neither client gets past the handshake, so nothing is
-    // served, and the undeliverable answer is an error to Lambda.
+    // Not trusted: neither the SDK's calls nor the answer get past the
+    // handshake, so nothing is served, and the undeliverable answer is an
+    // error to Lambda.
     let (served, outcome) = create_over_tls(&peer, &peer.file("other-ca.pem"), "untrusted").await;
     assert!(
         served.iter().all(|e| e["event"] == "handshake_failed") && !served.is_empty(),

@@ -41,8 +41,9 @@ pub async fn fast_retry_clients(endpoint: &str) -> Clients {
                 .with_max_backoff(Duration::from_millis(40)),
         )
         .timeout_config(
+            // No connect timeout: the function's HTTP client has its own
+            // (bedrock_setup::http::CONNECT_TIMEOUT), whatever is set here.
             aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
                 .operation_attempt_timeout(TEST_ATTEMPT_TIMEOUT)
                 .operation_timeout(Duration::from_secs(15))
                 .build(),

@@ -5,9 +5,11 @@
 //!
 //! The SDK reaches the client through [`SdkTransport`], the SDK's
 //! `HttpClient` interface over it. The crates on crates.io that do this were
-//! not taken: they map every transport error to "other", so the SDK would not
-//! retry a reset connection or a timeout, and they turn on reqwest features
-//! the function does not want (HTTP/2, system proxies).
+//! not taken: aws-smithy-http-client-reqwest maps every transport error to
+//! "other" (the SDK would not retry a reset connection or a timeout), panics
+//! on a URI it cannot parse and turns on reqwest features the function does
+//! not want (HTTP/2, system proxies); smithy-transport-reqwest builds reqwest
+//! clients of its own, so nothing would be shared.
 
 use std::time::Duration;
 

@@ -12,9 +12,14 @@ use aws_config::retry::RetryMode;
 use aws_sdk_iam::config::Credentials;
 use bedrock_setup::parts::{Clients, sdk_config_loader};
 
+/// The function's HTTP client, as `main` builds it.
+fn http_client() -> reqwest::Client {
+    bedrock_setup::http::client().expect("the HTTP client builds")
+}
+
 #[tokio::test]
 async fn every_client_has_bounded_retries_and_timeouts() {
-    let config = sdk_config_loader(bedrock_setup::http::client().expect("http client"))
+    let config = sdk_config_loader(http_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("a", "b", None, None, "test"))
         .load()
@@ -88,7 +93,7 @@ async fn peer(peer: Peer) -> (String, Arc<AtomicUsize>) {
 /// IAM's client as the handler builds it (the function's HTTP client under
 /// the SDK), at `url`, with millisecond backoff and a short read timeout.
 async fn iam_at(url: &str) -> aws_sdk_iam::Client {
-    let config = sdk_config_loader(bedrock_setup::http::client().expect("http client"))
+    let config = sdk_config_loader(http_client())
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("a", "b", None, None, "test"))
@@ -111,7 +116,7 @@ async fn iam_at(url: &str) -> aws_sdk_iam::Client {
 
 #[tokio::test]
 async fn every_client_sends_through_the_functions_http_client() {
-    let config = sdk_config_loader(bedrock_setup::http::client().expect("http client"))
+    let config = sdk_config_loader(http_client())
         .region(Region::new("us-east-1"))
         .load()
         .await;

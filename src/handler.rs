@@ -5,17 +5,16 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use thiserror::Error;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::cfn::{AnswerError, Answerer, Outcome, Request, RequestError, Status};
 use crate::completion::{self, EventKind};
 use crate::lifecycle::{self, Settings};
-use crate::model::StackIdentity;
-use crate::model::identity::physical_id_for;
-use crate::model::service_timeout;
 use crate::parts::Clients;
-use crate::plan::RequestKind;
+use crate::plan::{Event, RequestKind};
 
 /// How long before Lambda's deadline the work is cut off so that the answer
 /// still goes out.
@@ -67,8 +66,8 @@ impl Handler {
         }
         // Boxed: the lifecycle's future is large and deeply nested; on the
         // heap it neither strains the stack nor the compiler's layout limit.
-        self.handle_with(event, deadline, |clients, settings, req| {
-            Box::pin(async move { lifecycle::run(&clients, &settings, &req).await })
+        self.handle_with(event, deadline, |clients, settings, req, read| {
+            Box::pin(async move { lifecycle::run_read(&clients, &settings, &req, read).await })
         })
         .await
     }
@@ -112,21 +111,20 @@ impl Handler {
         work: W,
     ) -> Result<(), HandlerError>
     where
-        W: FnOnce(Clients, Settings, Request) -> F,
+        W: FnOnce(Clients, Settings, Request, Result<Event, String>) -> F + Send + 'static,
         F: Future<Output = Outcome> + Send + 'static,
     {
         let remaining = time_left(deadline);
         let now = Instant::now();
-        // Leave a moment after the answer to return to the runtime.
-        let answer_until = now + remaining.saturating_sub(ANSWER_MARGIN);
-
         let request = match Request::parse(event) {
             Ok(r) => r,
             Err(RequestError::Answerable { problem, partial }) => {
                 let outcome = Outcome::failed(
-                    fallback_id(&partial),
+                    fallback_id(&partial, None),
                     format!("the request could not be read: {problem}"),
                 );
+                // Leave a moment after the answer to return to the runtime.
+                let answer_until = now + remaining.saturating_sub(ANSWER_MARGIN);
                 return self.send(&partial, &outcome, answer_until).await;
             }
             Err(e @ RequestError::Unanswerable(_)) => {
@@ -141,77 +139,80 @@ impl Handler {
             request_type = request.kind_name(),
             request_id = %request.request_id,
         );
-        // ServiceTimeout on its own, before the properties are parsed: the
-        // parse runs inside the guarded work (a panic in it is still
-        // answered), and the budget must be known before that work starts.
-        // The parser validates it by the same reading (service_timeout_value).
-        let budget = Budget::new(now, remaining, service_timeout(&request.properties));
-        info!(
-            lambda_remaining_ms = remaining.as_millis(),
-            work_ms = budget.work_until.saturating_duration_since(now).as_millis(),
-            limit = budget.limit,
-            "working budget"
-        );
-        let work = work(
-            self.clients.clone(),
-            self.settings_within(&budget),
-            request.clone(),
-        );
-        self.handle_request(request, work, budget)
+        self.handle_request(request, work, now, remaining)
             .instrument(span)
             .await
     }
 
-    /// The settings with every wait on AWS state ending before the budget
-    /// does, leaving time to remove what a failed Create made and to say why
-    /// in the answer.
-    fn settings_within(&self, budget: &Budget) -> Settings {
-        let mut settings = self.settings.clone();
-        settings.assume_role_retry.until = Some(
-            budget
-                .work_until
-                .checked_sub(CLEANUP_RESERVE)
-                .unwrap_or(budget.work_until),
-        );
-        settings
-    }
-
-    async fn handle_request<F>(
+    /// Reads the request and runs its work in one guarded task, so that a
+    /// panic in either is still answered, and answers what it came to.
+    async fn handle_request<W, F>(
         &self,
         request: Request,
-        work: F,
-        budget: Budget,
+        work: W,
+        start: Instant,
+        remaining: Duration,
     ) -> Result<(), HandlerError>
     where
+        W: FnOnce(Clients, Settings, Request, Result<Event, String>) -> F + Send + 'static,
         F: Future<Output = Outcome> + Send + 'static,
     {
         info!(response_url = %request.response_url, "request received");
-        let mut work = tokio::spawn(work.in_current_span());
-        let outcome = match tokio::time::timeout_at(budget.work_until, &mut work).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(join)) => {
-                error!(panic = join.is_panic(), "the request's work did not finish");
-                Outcome::failed(
-                    fallback_id(&request),
-                    "internal error in the handler (see its logs); anything created is removed by CloudFormation's rollback Delete",
-                )
-            }
-            Err(_) => {
-                work.abort();
-                warn!(
-                    limit = budget.limit,
-                    "deadline near: answering before it passes"
-                );
-                Outcome::failed(
-                    fallback_id(&request),
-                    format!(
-                        "the handler ran out of time before the setup was finished ({}; an AWS call was too slow); anything created is removed by CloudFormation's rollback Delete",
-                        budget.limit
-                    ),
-                )
-            }
+        let (mut task, read) = self.spawn_request(request.clone(), work, start, remaining);
+        let whole = Budget::new(start, remaining, None);
+        let (budget, new_id) = match tokio::time::timeout_at(whole.work_until, read).await {
+            Ok(Ok(read)) => read,
+            // The task ended before the request was read (a panic: the join
+            // reports it), or the reading took the whole budget.
+            Ok(Err(_)) | Err(_) => (whole, None),
         };
+        info!(
+            lambda_remaining_ms = remaining.as_millis(),
+            work_ms = budget
+                .work_until
+                .saturating_duration_since(start)
+                .as_millis(),
+            limit = budget.limit,
+            "working budget"
+        );
+        let fallback = fallback_id(&request, new_id.as_deref());
+        let outcome = outcome_within(&mut task, &budget, fallback).await;
         self.send(&request, &outcome, budget.answer_until).await
+    }
+
+    /// The task that reads the request and runs its work; what the answer
+    /// path needs of the reading (the budget, which `ServiceTimeout` may
+    /// shorten, and the id a new setup takes) comes back on the channel
+    /// before the work starts.
+    fn spawn_request<W, F>(
+        &self,
+        req: Request,
+        work: W,
+        start: Instant,
+        remaining: Duration,
+    ) -> (
+        JoinHandle<Outcome>,
+        oneshot::Receiver<(Budget, Option<String>)>,
+    )
+    where
+        W: FnOnce(Clients, Settings, Request, Result<Event, String>) -> F + Send + 'static,
+        F: Future<Output = Outcome> + Send + 'static,
+    {
+        let (read_tx, read_rx) = oneshot::channel();
+        let (clients, settings) = (self.clients.clone(), self.settings.clone());
+        let task = tokio::spawn(
+            async move {
+                let event = Event::read(&req);
+                let service_timeout = event.as_ref().ok().and_then(|e| e.service_timeout);
+                let budget = Budget::new(start, remaining, service_timeout);
+                let new_id = event.as_ref().ok().map(|e| e.new_physical_id.clone());
+                // Unheard only when the handler has stopped waiting.
+                let _ = read_tx.send((budget, new_id));
+                work(clients, settings_within(settings, &budget), req, event).await
+            }
+            .in_current_span(),
+        );
+        (task, read_rx)
     }
 
     async fn send(
@@ -233,6 +234,52 @@ impl Handler {
                 HandlerError::Unanswered(e)
             })
     }
+}
+
+/// The task's outcome, or a FAILED one with `fallback_id` when it panicked
+/// or the budget ran out (the task is then stopped).
+async fn outcome_within(
+    task: &mut JoinHandle<Outcome>,
+    budget: &Budget,
+    fallback_id: String,
+) -> Outcome {
+    match tokio::time::timeout_at(budget.work_until, &mut *task).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(join)) => {
+            error!(panic = join.is_panic(), "the request's work did not finish");
+            Outcome::failed(
+                fallback_id,
+                "internal error in the handler (see its logs); anything created is removed by CloudFormation's rollback Delete",
+            )
+        }
+        Err(_) => {
+            task.abort();
+            warn!(
+                limit = budget.limit,
+                "deadline near: answering before it passes"
+            );
+            Outcome::failed(
+                fallback_id,
+                format!(
+                    "the handler ran out of time before the setup was finished ({}; an AWS call was too slow); anything created is removed by CloudFormation's rollback Delete",
+                    budget.limit
+                ),
+            )
+        }
+    }
+}
+
+/// The settings with every wait on AWS state ending before the budget
+/// does, leaving time to remove what a failed Create made and to say why in
+/// the answer.
+fn settings_within(mut settings: Settings, budget: &Budget) -> Settings {
+    settings.assume_role_retry.until = Some(
+        budget
+            .work_until
+            .checked_sub(CLEANUP_RESERVE)
+            .unwrap_or(budget.work_until),
+    );
+    settings
 }
 
 /// What is left until `deadline` (nothing once it has passed).
@@ -294,17 +341,16 @@ impl Budget {
     }
 }
 
-/// The physical id to send when the work did not produce one: on Create the
-/// id the work would have used (the plan's own `physical_id_for`, a pure
-/// function of the request), so that the rollback Delete finds whatever was
-/// made before the failure. On Update and Delete the current id, never one
-/// the aborted work may have decided: after a FAILED answer the stack keeps
-/// the resource it has.
-fn fallback_id(request: &Request) -> String {
+/// The physical id to send when the work did not produce one. On Update
+/// and Delete the current id, never one the aborted work may have decided:
+/// after a FAILED answer the stack keeps the resource it has. On Create the
+/// id the reading gave a new setup (`Event::new_physical_id`, the one the
+/// plan uses), so that the rollback Delete finds whatever was made before
+/// the failure; none when the request was never read, since then nothing was
+/// made (the answer names it after the request id).
+fn fallback_id(request: &Request, new_physical_id: Option<&str>) -> String {
     match (&request.physical_resource_id, request.kind) {
         (Some(id), RequestKind::Update | RequestKind::Delete) => id.clone(),
-        _ => StackIdentity::from_stack_id(&request.stack_id)
-            .map(|s| physical_id_for(&s, &request.logical_resource_id, &request.request_id))
-            .unwrap_or_default(),
+        _ => new_physical_id.unwrap_or_default().to_string(),
     }
 }

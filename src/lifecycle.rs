@@ -1,6 +1,6 @@
-//! The orchestrator: reads the request once, runs what `plan::decide` chose
-//! against the parts and turns the result into the answer for
-//! CloudFormation.
+//! The orchestrator: takes the request read once (`plan::Event`), runs what
+//! `plan::decide` chose against the parts and turns the result into the
+//! answer for CloudFormation.
 
 use tracing::warn;
 
@@ -12,10 +12,10 @@ mod observe;
 mod teardown;
 
 use crate::cfn::{Outcome, Request};
-use crate::model::{SetupProperties, StackIdentity};
+use crate::model::SetupProperties;
 use crate::parts::job::AssumeRoleRetry;
 use crate::parts::{Clients, PartError, endpoint, network, role};
-use crate::plan::{Decision, Ensure, EnsureKind, EventFacts, Parsed, RequestKind, decide};
+use crate::plan::{Decision, Ensure, EnsureKind, Event, EventFacts, RequestKind, decide};
 use context::{Context, KnownRole};
 use desired::desired_endpoint;
 use ensure::{EnsureFailure, ensure};
@@ -48,8 +48,19 @@ impl Default for Settings {
 /// Runs one request to its outcome. Never panics on AWS or input errors;
 /// every path ends in an `Outcome` to send.
 pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outcome {
-    let stack = match StackIdentity::from_stack_id(&req.stack_id) {
-        Ok(s) => s,
+    Box::pin(run_read(clients, settings, req, Event::read(req))).await
+}
+
+/// `run` on a request already read (the handler reads it first, for its
+/// budget and its fallback answer).
+pub async fn run_read(
+    clients: &Clients,
+    settings: &Settings,
+    req: &Request,
+    event: Result<Event, String>,
+) -> Outcome {
+    let event = match event {
+        Ok(e) => e,
         Err(reason) => {
             let current_id = req.physical_resource_id.clone().unwrap_or_default();
             return match req.kind {
@@ -59,23 +70,21 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
             };
         }
     };
-    // The properties are parsed here, once; everything after takes them typed.
-    let new = SetupProperties::parse(&req.properties, &stack);
-    let old = req
-        .old_properties
-        .as_ref()
-        .map(|o| SetupProperties::parse(o, &stack));
-    let known_role = match (req.kind, req.physical_resource_id.as_deref(), &new) {
+    let known_role = match (
+        req.kind,
+        req.physical_resource_id.as_deref(),
+        &event.properties,
+    ) {
         (RequestKind::Update, Some(pid), Ok(props)) => deployed_role(clients, pid, props).await,
         _ => None,
     };
-    let decision = decide_event(settings, &stack, req, (&new, old.as_ref()), &known_role);
+    let decision = decide_event(settings, req, &event, &known_role);
     let ctx = Context {
         clients,
         settings,
-        stack: &stack,
+        stack: &event.stack,
         req,
-        old: old.as_ref().and_then(|o| o.as_ref().ok()),
+        old: event.old_properties.as_ref().and_then(|o| o.as_ref().ok()),
     };
     Box::pin(carry_out(&ctx, decision, known_role)).await
 }
@@ -84,9 +93,8 @@ pub async fn run(clients: &Clients, settings: &Settings, req: &Request) -> Outco
 /// from the role the orchestrator found.
 fn decide_event(
     settings: &Settings,
-    stack: &StackIdentity,
     req: &Request,
-    (new, old): (&Parsed, Option<&Parsed>),
+    event: &Event,
     known_role: &KnownRole,
 ) -> Decision {
     let deployed = known_role
@@ -96,12 +104,12 @@ fn decide_event(
         .and_then(|(r, pid)| role::deployed_fingerprint(r, pid));
     decide(&EventFacts {
         kind: req.kind,
-        stack,
+        stack: &event.stack,
         logical_id: &req.logical_resource_id,
-        request_id: &req.request_id,
+        new_physical_id: &event.new_physical_id,
         physical_id: req.physical_resource_id.as_deref(),
-        properties: new,
-        old_properties: old,
+        properties: &event.properties,
+        old_properties: event.old_properties.as_ref(),
         deployed_fingerprint: deployed,
         managed_role_path: &settings.managed_role_path,
     })

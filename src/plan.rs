@@ -1,7 +1,10 @@
 //! What an event must do, decided without calling AWS.
 
+use std::time::Duration;
+
+use crate::cfn::Request;
 use crate::model::identity::{is_our_physical_id, physical_id_for};
-use crate::model::{SetupProperties, StackIdentity, ValidationErrors};
+use crate::model::{ResourceProperties, SetupProperties, StackIdentity, ValidationErrors};
 
 /// CloudFormation's request type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +17,47 @@ pub enum RequestKind {
     Delete,
 }
 
+/// A request read once, before anything is done for it: what the handler
+/// needs to bound and answer it, and what `decide` needs.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The stack the resource belongs to.
+    pub stack: StackIdentity,
+    /// The id a new setup of this request takes (a Create's, or an Update's
+    /// replacement), a pure function of the request so that a repeated
+    /// delivery gets the same one.
+    pub new_physical_id: String,
+    /// `ResourceProperties`, parsed.
+    pub properties: Parsed,
+    /// `OldResourceProperties` (Update only), parsed.
+    pub old_properties: Option<Parsed>,
+    /// CloudFormation's `ServiceTimeout` for the resource, when given and valid.
+    pub service_timeout: Option<Duration>,
+}
+
+impl Event {
+    /// Reads `req`; the reason when its stack id cannot be read (then
+    /// neither names nor properties can be).
+    pub fn read(req: &Request) -> Result<Self, String> {
+        let stack = StackIdentity::from_stack_id(&req.stack_id)?;
+        let ResourceProperties {
+            setup: properties,
+            service_timeout,
+        } = ResourceProperties::read(&req.properties, &stack);
+        let old_properties = req
+            .old_properties
+            .as_ref()
+            .map(|o| SetupProperties::parse(o, &stack));
+        Ok(Event {
+            new_physical_id: physical_id_for(&stack, &req.logical_resource_id, &req.request_id),
+            stack,
+            properties,
+            old_properties,
+            service_timeout,
+        })
+    }
+}
+
 /// The parts of an event the decision needs.
 #[derive(Debug, Clone)]
 pub struct EventFacts<'a> {
@@ -23,8 +67,8 @@ pub struct EventFacts<'a> {
     pub stack: &'a StackIdentity,
     /// The resource's logical id in the template.
     pub logical_id: &'a str,
-    /// The request's id (a repeated delivery carries the same one).
-    pub request_id: &'a str,
+    /// The id a new setup takes (`Event::new_physical_id`).
+    pub new_physical_id: &'a str,
     /// Absent on Create.
     pub physical_id: Option<&'a str>,
     /// The event's properties, parsed once where the request is read.
@@ -141,7 +185,7 @@ impl Ensure {
 pub fn decide(e: &EventFacts) -> Decision {
     match e.kind {
         RequestKind::Create => {
-            let physical_id = physical_id_for(e.stack, e.logical_id, e.request_id);
+            let physical_id = e.new_physical_id.to_string();
             match properties_to_apply(e) {
                 Ok(props) => Decision::Ensure(Ensure {
                     physical_id,
@@ -202,7 +246,7 @@ fn decide_update(e: &EventFacts) -> Decision {
         Ok(p) => p,
         Err(errs) => return refuse(current, &errs),
     };
-    let replacement_id = physical_id_for(e.stack, e.logical_id, e.request_id);
+    let replacement_id = e.new_physical_id.to_string();
     if !is_our_physical_id(e.stack, e.logical_id, &current) {
         // Nothing of ours stands behind a placeholder: make a new setup.
         return Decision::Ensure(Ensure {

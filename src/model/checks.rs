@@ -153,16 +153,7 @@ pub(crate) fn check_kms_key_arn(
 }
 
 /// CloudFormation's own per-resource timeout, which it delivers inside
-/// `ResourceProperties` (SPEC section 7). It changes nothing in AWS, so it is
-/// not part of `SetupProperties`; the handler reads it to bound its working
-/// time. `None` when absent or invalid (validation reports the latter).
-pub fn service_timeout(properties: &Value) -> Option<std::time::Duration> {
-    let v = properties.get("ServiceTimeout")?;
-    service_timeout_value(v)
-        .ok()
-        .map(|secs| std::time::Duration::from_secs(u64::from(secs)))
-}
-
+/// `ResourceProperties` (SPEC section 7), in seconds.
 pub(crate) fn service_timeout_value(v: &Value) -> Result<u32, String> {
     let secs = match v {
         Value::String(s) => s.trim().parse::<u32>().ok(),

@@ -16,7 +16,7 @@ mod sections;
 pub mod signal_url;
 pub mod tags;
 
-pub use checks::{is_job_name, is_model_name, role_path_within, service_timeout};
+pub use checks::{is_job_name, is_model_name, role_path_within};
 pub use customization::{
     InvocationLogs, MetadataFilters, ModelKind, ReinforcementFineTuning, RftHyperParameters,
     TrainingData,
@@ -26,7 +26,7 @@ pub use error::{PropertyError, ValidationErrors};
 pub use identity::{FINGERPRINT_TAG_KEY, ORPHAN_TAG_KEY, OWNER_TAG_KEY, StackIdentity};
 pub use job::{CustomizationType, Distillation, JobConfig};
 pub use network::{EndpointPolicyKind, S3EndpointConfig, VpcConfig};
-pub use properties::SetupProperties;
+pub use properties::{ResourceProperties, SetupProperties};
 pub use s3uri::S3Uri;
 pub use sections::DEFAULT_ROLE_PATH;
 pub use signal_url::SignalUrl;

@@ -2,6 +2,8 @@
 //! string), parsed into typed values and validated in one pass that reports
 //! every problem at once.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use super::checks::role_path_within;
@@ -94,10 +96,22 @@ pub const TOP_LEVEL: &[&str] = &[
     "Tags",
     "Deployment",
 ];
-impl SetupProperties {
+/// `ResourceProperties` read once: the setup they describe, and
+/// CloudFormation's own `ServiceTimeout` (SPEC section 7), which bounds the
+/// handler's work but changes nothing in AWS, so it is not part of
+/// `SetupProperties` (an Update of only it changes nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceProperties {
+    /// The setup, or every problem found (an invalid `ServiceTimeout` among them).
+    pub setup: Result<SetupProperties, ValidationErrors>,
+    /// `ServiceTimeout`, when given and valid.
+    pub service_timeout: Option<Duration>,
+}
+
+impl ResourceProperties {
     /// Parses and validates `ResourceProperties`. Nothing here calls AWS; on
     /// error every problem found is returned.
-    pub fn parse(value: &Value, stack: &StackIdentity) -> Result<Self, ValidationErrors> {
+    pub fn read(value: &Value, stack: &StackIdentity) -> Self {
         let mut errs = ValidationErrors::default();
         let Some(map) = value.as_object() else {
             errs.push(
@@ -105,7 +119,10 @@ impl SetupProperties {
                 format!("is {} rather than an object", json_kind(value)),
                 "an object of the properties in the resource contract",
             );
-            return Err(errs);
+            return ResourceProperties {
+                setup: Err(errs),
+                service_timeout: None,
+            };
         };
         let mut r = Reader {
             map,
@@ -113,11 +130,28 @@ impl SetupProperties {
             errs: &mut errs,
         };
         r.reject_unknown(TOP_LEVEL);
-        sections::cloudformation_own(&mut r);
-        let (training, validation, output) = sections::data_locations(&mut r);
-        let (role_name, role_path, boundary) = sections::role(&mut r, stack);
-        let kms = sections::kms_keys(&mut r, stack);
-        let (vpc, s3_endpoint, restrict) = sections::network(&mut r);
+        let service_timeout = sections::cloudformation_own(&mut r);
+        let setup = SetupProperties::from_reader(&mut r, stack);
+        ResourceProperties {
+            setup,
+            service_timeout: service_timeout.map(|secs| Duration::from_secs(u64::from(secs))),
+        }
+    }
+}
+
+impl SetupProperties {
+    /// Parses and validates `ResourceProperties`, for the setup alone (see
+    /// `ResourceProperties::read`).
+    pub fn parse(value: &Value, stack: &StackIdentity) -> Result<Self, ValidationErrors> {
+        ResourceProperties::read(value, stack).setup
+    }
+
+    /// Everything but CloudFormation's own values, read with `r`.
+    fn from_reader(r: &mut Reader, stack: &StackIdentity) -> Result<Self, ValidationErrors> {
+        let (training, validation, output) = sections::data_locations(r);
+        let (role_name, role_path, boundary) = sections::role(r, stack);
+        let kms = sections::kms_keys(r, stack);
+        let (vpc, s3_endpoint, restrict) = sections::network(r);
         let job = r
             .object("Job")
             .map(|o| sections::job(&mut r.nested("Job", o), stack));
@@ -132,10 +166,10 @@ impl SetupProperties {
                 "only with a Job: a deployment serves the model the job trains",
             );
         }
-        let training = sections::training_source(&mut r, training, job.as_ref());
+        let training = sections::training_source(r, training, job.as_ref());
 
         match (training, output) {
-            (Some(training_data), Some(output_data)) if errs.is_empty() => Ok(SetupProperties {
+            (Some(training_data), Some(output_data)) if r.errs.is_empty() => Ok(SetupProperties {
                 training_data,
                 validation_data: validation,
                 output_data,
@@ -150,7 +184,7 @@ impl SetupProperties {
                 tags,
                 deployment,
             }),
-            _ => Err(errs),
+            _ => Err(std::mem::take(r.errs)),
         }
     }
 

@@ -28,21 +28,24 @@ const MAX_VALIDATION_URIS: usize = 10;
 const MAX_KMS_KEYS: usize = 10;
 
 /// What CloudFormation itself puts in the properties: `ServiceToken` and
-/// `ServiceTimeout`, checked but not kept (they change nothing in AWS).
-pub(crate) fn cloudformation_own(r: &mut Reader) {
+/// `ServiceTimeout`, checked but not part of the setup (they change nothing
+/// in AWS). The valid `ServiceTimeout`, in seconds, for the handler's budget.
+pub(crate) fn cloudformation_own(r: &mut Reader) -> Option<u32> {
     if let Some(t) = r.string("ServiceToken", true)
         && t.trim().is_empty()
     {
         r.err("ServiceToken", "is empty", "the handler's ARN");
     }
-    if let Some(v) = r.map.get("ServiceTimeout")
-        && let Err(problem) = service_timeout_value(v)
-    {
-        r.err(
-            "ServiceTimeout",
-            problem,
-            "a whole number of seconds from 1 to 3600",
-        );
+    match service_timeout_value(r.map.get("ServiceTimeout")?) {
+        Ok(secs) => Some(secs),
+        Err(problem) => {
+            r.err(
+                "ServiceTimeout",
+                problem,
+                "a whole number of seconds from 1 to 3600",
+            );
+            None
+        }
     }
 }
 

@@ -21,7 +21,7 @@ fn decide(
         kind,
         stack,
         logical_id: "Customization",
-        request_id: "req-9",
+        new_physical_id: &physical_id_for(stack, "Customization", "req-9"),
         physical_id: pid,
         properties: &new,
         old_properties: old.as_ref(),
@@ -125,8 +125,9 @@ fn in_place_changes_keep_the_id() {
 
 #[test]
 fn service_timeout_is_validated_and_read_for_the_budget() {
-    use bedrock_setup::model::service_timeout;
+    use bedrock_setup::model::ResourceProperties;
     use std::time::Duration;
+    let service_timeout = |props: &Value| ResourceProperties::read(props, &stack()).service_timeout;
     for (v, want) in [
         (json!("1"), Some(1)),
         (json!("3600"), Some(3600)),
@@ -458,5 +459,93 @@ fn a_change_to_a_grader_teacher_or_log_source_replaces_the_setup() {
             Decision::Unchanged { physical_id, .. } => assert_eq!(physical_id, current_id()),
             other => panic!("{path} unchanged: {other:?}"),
         }
+    }
+}
+
+/// A request as the handler receives it, for `Event::read`.
+fn request(
+    kind: RequestKind,
+    stack_id: &str,
+    props: Value,
+    old: Option<Value>,
+) -> bedrock_setup::cfn::Request {
+    bedrock_setup::cfn::Request {
+        kind,
+        request_id: "req-7".into(),
+        response_url: bedrock_setup::cfn::ResponseUrl::new(
+            "https://example.com/r?X-Amz-Signature=s".into(),
+        ),
+        stack_id: stack_id.into(),
+        logical_resource_id: "Customization".into(),
+        physical_resource_id: old.as_ref().map(|_| current_id()),
+        properties: props,
+        old_properties: old,
+    }
+}
+
+#[test]
+fn a_request_is_read_once_into_what_the_handler_and_the_plan_need() {
+    use std::time::Duration;
+    let props = with(full(), "ServiceTimeout", json!("900"));
+    let old = with(full(), "RoleName", json!("old-role"));
+    let req = request(
+        RequestKind::Update,
+        STACK_ID,
+        props.clone(),
+        Some(old.clone()),
+    );
+    let event = Event::read(&req).expect("a readable stack id");
+    assert_eq!(event.stack, stack());
+    assert_eq!(
+        event.new_physical_id,
+        physical_id_for(&stack(), "Customization", "req-7")
+    );
+    assert_eq!(event.properties, parse(&props));
+    assert_eq!(event.old_properties, Some(parse(&old)));
+    assert_eq!(event.service_timeout, Some(Duration::from_secs(900)));
+
+    // An invalid ServiceTimeout bounds nothing and is among the problems.
+    let bad = request(
+        RequestKind::Create,
+        STACK_ID,
+        with(full(), "ServiceTimeout", json!("0")),
+        None,
+    );
+    let event = Event::read(&bad).expect("a readable stack id");
+    assert_eq!(event.service_timeout, None);
+    let problems = event.properties.expect_err("invalid").to_string();
+    assert!(problems.contains("ServiceTimeout"), "{problems}");
+    assert_eq!(event.old_properties, None);
+}
+
+#[test]
+fn a_request_whose_stack_id_cannot_be_read_says_so() {
+    let req = request(RequestKind::Create, "not-a-stack", full(), None);
+    let why = Event::read(&req).expect_err("unreadable");
+    assert!(
+        why.contains("StackId") && why.contains("not-a-stack"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_new_setup_takes_the_id_the_reading_gave() {
+    let s = stack();
+    let facts_id = "demo-stack-Customization-00000000beef";
+    let new = parse(&full());
+    let decided = bedrock_setup::plan::decide(&EventFacts {
+        kind: RequestKind::Create,
+        stack: &s,
+        logical_id: "Customization",
+        new_physical_id: facts_id,
+        physical_id: None,
+        properties: &new,
+        old_properties: None,
+        deployed_fingerprint: None,
+        managed_role_path: "/bedrock-customization/",
+    });
+    match decided {
+        Decision::Ensure(e) => assert_eq!(e.physical_id, facts_id),
+        other => panic!("{other:?}"),
     }
 }

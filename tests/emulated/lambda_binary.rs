@@ -26,6 +26,12 @@ fn event(
     e
 }
 
+/// The id the plan gives a Create of the test stack with this request id.
+fn create_id(request_id: &str) -> String {
+    let stack = bedrock_setup::model::StackIdentity::from_stack_id(STACK_ID).expect("stack id");
+    bedrock_setup::model::identity::physical_id_for(&stack, LOGICAL_ID, request_id)
+}
+
 /// A Delete of a placeholder physical id: answered without any AWS call.
 fn placeholder_delete(url: &str) -> Value {
     event(
@@ -317,12 +323,9 @@ async fn deadline_near_answers_failed_in_time() {
             && took <= timeout - margin + Duration::from_secs(1),
         "answered {took:?} after the invocation, not {margin:?} before its {timeout:?} deadline"
     );
-    assert!(
-        a["PhysicalResourceId"]
-            .as_str()
-            .is_some_and(|p| p.starts_with("demo-stack-Customization-")),
-        "{a}"
-    );
+    // The id the plan gave this Create: the rollback Delete finds what the
+    // aborted work made.
+    assert_eq!(a["PhysicalResourceId"], create_id("req-1"), "{a}");
     assert_logs_clean(&f);
 }
 
@@ -467,9 +470,9 @@ async fn an_answer_that_cannot_be_delivered_is_an_error_to_lambda() {
     assert_logs_clean(&f);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_in_the_work_is_answered_failed() {
-    let rx = ResponseReceiver::start(0).await;
+/// The handler in-process, with clients that reach nothing: for the answer
+/// path around work the test gives.
+fn in_process_handler() -> Handler {
     let emu_less = bedrock_setup::parts::Clients::from_sdk_config(
         &aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
@@ -477,15 +480,23 @@ async fn a_panic_in_the_work_is_answered_failed() {
             .build(),
         false,
     );
-    let handler = Handler::new(emu_less, Settings::default(), Answerer::new(http_client()));
+    Handler::new(emu_less, Settings::default(), Answerer::new(http_client()))
+}
+
+/// Work with a bug: the kind of panic a guard is for.
+async fn panicking_work() -> Outcome {
+    let outcomes: Vec<Outcome> = Vec::new();
+    outcomes[usize::from(outcomes.is_empty())].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_the_work_is_answered_failed() {
+    let rx = ResponseReceiver::start(0).await;
+    let handler = in_process_handler();
     let ev = event("Create", &rx.url("p1"), "req-1", None, json!({}));
     let deadline = SystemTime::now() + Duration::from_secs(30);
     let result = handler
-        .handle_with(ev, deadline, |_, _, _| async {
-            let outcomes: Vec<Outcome> = Vec::new();
-            // An out-of-bounds index: the kind of bug a panic guard is for.
-            outcomes[usize::from(outcomes.is_empty())].clone()
-        })
+        .handle_with(ev, deadline, |_, _, _, _| panicking_work())
         .await;
     assert!(result.is_ok(), "answered, so Lambda must not retry");
     let answers = rx.answers();
@@ -499,6 +510,104 @@ async fn a_panic_in_the_work_is_answered_failed() {
             .contains("internal error"),
         "{body}"
     );
+    // The id the plan gives this Create, so that the rollback Delete finds
+    // whatever was made before the panic.
+    assert_eq!(body["PhysicalResourceId"], create_id("req-1"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_an_update_or_a_delete_answers_the_current_id() {
+    let current = "demo-stack-Customization-0123456789ab";
+    for kind in ["Update", "Delete"] {
+        let rx = ResponseReceiver::start(0).await;
+        let mut ev = event(kind, &rx.url("p1"), "req-2", Some(current), json!({}));
+        if kind == "Update" {
+            ev["OldResourceProperties"] = json!({});
+        }
+        let deadline = SystemTime::now() + Duration::from_secs(30);
+        let result = in_process_handler()
+            .handle_with(ev, deadline, |_, _, _, _| panicking_work())
+            .await;
+        assert!(result.is_ok(), "{kind}: answered");
+        let answers = rx.answers();
+        assert_eq!(answers.len(), 1, "{kind}");
+        let body = answers[0].json();
+        assert_eq!(body["Status"], "FAILED", "{kind}: {body}");
+        assert_eq!(body["PhysicalResourceId"], current, "{kind}: {body}");
+    }
+}
+
+/// What the work was handed, for the test to judge outside the task.
+#[derive(Debug)]
+struct Handed {
+    service_timeout: Option<Duration>,
+    new_physical_id: String,
+    retry_until: Option<tokio::time::Instant>,
+}
+
+/// The work is handed the request as read once: the properties' own
+/// ServiceTimeout, the id a new setup takes, and waits that end inside the
+/// budget ServiceTimeout gives (or Lambda's, without a valid one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_work_is_handed_the_request_read_once_and_waits_within_its_budget() {
+    let lambda = Duration::from_secs(120);
+    let margins = bedrock_setup::handler::DEADLINE_MARGIN + Duration::from_secs(10);
+    for (timeout, window) in [
+        (json!("40"), Duration::from_secs(40)),
+        (json!("soon"), lambda),
+        (Value::Null, lambda),
+    ] {
+        let rx = ResponseReceiver::start(0).await;
+        let props = if timeout.is_null() {
+            json!({})
+        } else {
+            json!({ "ServiceTimeout": timeout })
+        };
+        let ev = event("Create", &rx.url("t1"), "req-3", None, props);
+        let (tx, handed) = std::sync::mpsc::channel();
+        let started = tokio::time::Instant::now();
+        let result = in_process_handler()
+            .handle_with(
+                ev,
+                SystemTime::now() + lambda,
+                move |_, settings, _, read| async move {
+                    let (service_timeout, new_physical_id) = match read {
+                        Ok(e) => (e.service_timeout, e.new_physical_id),
+                        Err(why) => (None, why),
+                    };
+                    let id = new_physical_id.clone();
+                    let _ = tx.send(Handed {
+                        service_timeout,
+                        new_physical_id,
+                        retry_until: settings.assume_role_retry.until,
+                    });
+                    Outcome::success(id, "judged by the test")
+                },
+            )
+            .await;
+        assert!(result.is_ok(), "{timeout}");
+        let handed = handed.recv().expect("the work ran");
+        let want = (timeout == json!("40")).then_some(window);
+        assert_eq!(handed.service_timeout, want, "{timeout}");
+        let id = create_id("req-3");
+        assert_eq!(handed.new_physical_id, id, "{timeout}");
+        let until = handed.retry_until.expect("the wait is bounded");
+        let expected = started + window - margins;
+        let off = if until > expected {
+            until - expected
+        } else {
+            expected - until
+        };
+        assert!(
+            off < Duration::from_secs(2),
+            "{timeout}: the wait ends {off:?} away from {window:?} less the margins"
+        );
+        assert_eq!(
+            rx.answers()[0].json()["PhysicalResourceId"],
+            id,
+            "{timeout}"
+        );
+    }
 }
 
 /// The function with only the given root certificates trusted, every AWS
